@@ -1,0 +1,61 @@
+# ybss: `make run` for the demo, `make test` for the checks and the test suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/ybss_test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-dev lint typecheck migrations-check test-sqlite test-pg bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+.env:
+	@$(BIN)/python -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" > .env
+	@echo "已生成 .env（含随机 SECRET_KEY）。"
+
+run: install .env
+	$(BIN)/ybss migrate --verbosity 0
+	$(BIN)/ybss load-divisions --all
+	$(BIN)/ybss demo
+	@echo "打开 http://$(HOST):$(PORT)/ ，用上面打印的演示账号登录。"
+	$(BIN)/ybss serve --host $(HOST) --port $(PORT)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check ybss/lib ybss/addressing
+
+typecheck: install-dev
+	$(BIN)/mypy ybss tests bench
+
+migrations-check: install-dev
+	SECRET_KEY=check YBSS_ENV_FILE=/nonexistent DATABASE_URL=sqlite:///:memory: $(BIN)/ybss makemigrations --check --dry-run
+
+test-sqlite: install-dev
+	DATABASE_URL= $(BIN)/pytest -q
+
+# Runs when DATABASE_URL points at PostgreSQL or a server answers on 127.0.0.1:5432.
+test-pg: install-dev
+	@url="$${DATABASE_URL:-}"; \
+	if [ -z "$$url" ] || [ "$${url#sqlite}" != "$$url" ]; then \
+		if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
+			url="$(PG_URL)"; \
+		else echo "PostgreSQL 未运行，跳过 PostgreSQL 测试。"; exit 0; fi; \
+	fi; \
+	echo "PostgreSQL: $$url"; DATABASE_URL="$$url" $(BIN)/pytest -q
+
+test: lint typecheck migrations-check test-sqlite test-pg
+
+bench: install-dev
+	$(BIN)/python bench/addresses.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,15 @@
+"""Settings for the test suite: the real settings plus a throwaway secret."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("YBSS_ENV_FILE", "/nonexistent")
+
+from ybss.settings import *  # noqa: E402,F403
+
+# Hashing strength is not under test; a slow hasher only slows the suite.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

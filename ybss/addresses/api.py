@@ -1,0 +1,183 @@
+"""REST API for the address base. Writes call the same actions as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ybss.core.errors import ActionError
+from ybss.divisions.models import Division
+
+from . import actions
+from .models import AddressChange, AddressNode, Kind, Road, Status
+
+
+class EditAddresses(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return bool(request.user.has_perm("addresses.add_addressnode"))
+
+
+class RoadSerializer(serializers.ModelSerializer[Road]):
+    division = serializers.SlugRelatedField(slug_field="code", queryset=Division.objects.all())
+
+    class Meta:
+        model = Road
+        fields = ["id", "division", "name", "norm_key", "status", "created_at", "updated_at"]
+        read_only_fields = ["id", "norm_key", "status", "created_at", "updated_at"]
+
+
+class AddressNodeSerializer(serializers.ModelSerializer[AddressNode]):
+    division = serializers.SlugRelatedField(slug_field="code", queryset=Division.objects.all(), required=False)
+    parent = serializers.PrimaryKeyRelatedField(queryset=AddressNode.objects.all(), required=False, allow_null=True)
+    road = serializers.PrimaryKeyRelatedField(queryset=Road.objects.all(), required=False, allow_null=True)
+    element_class = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = AddressNode
+        fields = ["id", "code", "kind", "element_class", "division", "road", "parent", "name", "norm_key",
+                  "full_text", "status", "merged_into", "depth", "created_at", "updated_at"]
+        read_only_fields = ["id", "code", "element_class", "norm_key", "full_text", "status", "merged_into",
+                            "depth", "created_at", "updated_at"]
+
+
+class RoomPatternSerializer(serializers.Serializer[Any]):
+    floors = serializers.IntegerField(min_value=1, max_value=99)
+    units = serializers.IntegerField(min_value=0, max_value=30)
+    rooms_per_floor = serializers.IntegerField(min_value=1, max_value=99)
+    first_floor = serializers.IntegerField(min_value=-5, max_value=99, default=1)
+
+
+class RenameSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200)
+
+
+class MergeSerializer(serializers.Serializer[Any]):
+    target = serializers.CharField(max_length=64, help_text="保留的地址编码")
+
+
+class ChangeSerializer(serializers.ModelSerializer[AddressChange]):
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = AddressChange
+        fields = ["id", "action", "summary", "before", "after", "actor", "at"]
+
+
+def _region_scoped(qs: QuerySet[Any], field: str) -> QuerySet[Any]:
+    return qs.filter(**{f"{field}__startswith": settings.YBSS_REGION})
+
+
+@extend_schema_view(list=extend_schema(summary="街路巷列表", parameters=[
+    OpenApiParameter("division", str, description="区划代码前缀"),
+    OpenApiParameter("q", str, description="名称包含")]),
+    retrieve=extend_schema(summary="单条街路巷"), create=extend_schema(summary="新建街路巷"))
+class RoadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                  viewsets.GenericViewSet[Road]):
+    serializer_class = RoadSerializer
+    permission_classes = [permissions.IsAuthenticated, EditAddresses]
+
+    def get_queryset(self) -> QuerySet[Road]:
+        qs = _region_scoped(Road.objects.select_related("division"), "division__code")
+        params = self.request.query_params
+        if params.get("division"):
+            qs = qs.filter(division__code__startswith=params["division"][:12])
+        if params.get("q"):
+            qs = qs.filter(name__contains=params["q"][:50])
+        return qs.order_by("id")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        road = actions.create_road(request.user, ser.validated_data["division"], ser.validated_data["name"])
+        return Response(self.get_serializer(road).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="街路巷更名", request=RenameSerializer, responses=RoadSerializer)
+    @action(detail=True, methods=["post"])
+    def rename(self, request: Request, pk: str | None = None) -> Response:
+        ser = RenameSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        road = actions.rename_road(request.user, self.get_object(), ser.validated_data["name"])
+        return Response(self.get_serializer(road).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="标准地址列表与检索", parameters=[
+        OpenApiParameter("within", str, description="地址编码或区划代码前缀：只列出其中的地址"),
+        OpenApiParameter("q", str, description="检索词：标准地址全称的任意部分，空格分隔多个词"),
+        OpenApiParameter("kind", str, enum=Kind.values, description="地址类型"),
+        OpenApiParameter("parent", int, description="上级地址 ID：只列出其直接下级"),
+        OpenApiParameter("status", str, enum=Status.values, description="状态，默认只列在用")]),
+    retrieve=extend_schema(summary="单个标准地址"),
+    create=extend_schema(summary="新建门牌、小区、楼栋、单元或户室"),
+)
+class AddressNodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                         viewsets.GenericViewSet[AddressNode]):
+    serializer_class = AddressNodeSerializer
+    permission_classes = [permissions.IsAuthenticated, EditAddresses]
+
+    def get_queryset(self) -> QuerySet[AddressNode]:
+        qs = AddressNode.objects.within(settings.YBSS_REGION).select_related("division")
+        params = self.request.query_params
+        if self.action == "list":
+            qs = qs.filter(status=params.get("status") or Status.IN_USE)
+            if params.get("within"):
+                qs = qs.within(params["within"][:64])
+            if params.get("kind"):
+                qs = qs.filter(kind=params["kind"])
+            if params.get("parent", "").isdigit():
+                qs = qs.filter(parent_id=int(params["parent"]))
+            if params.get("q"):
+                qs = qs.search(params["q"][:100])
+        return qs.order_by("code")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data = ser.validated_data
+        node = actions.create_node(request.user, data["kind"], data["name"], division=data.get("division"),
+                                   road=data.get("road"), parent=data.get("parent"))
+        return Response(self.get_serializer(node).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="按规则批量生成单元和户室", request=RoomPatternSerializer,
+                   responses={201: AddressNodeSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def rooms(self, request: Request, pk: str | None = None) -> Response:
+        ser = RoomPatternSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        rooms = actions.batch_create_rooms(request.user, self.get_object(), actions.RoomPattern(**ser.validated_data))
+        return Response({"created": len(rooms), "first": rooms[0].code if rooms else None,
+                         "last": rooms[-1].code if rooms else None}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="更名", request=RenameSerializer, responses=AddressNodeSerializer)
+    @action(detail=True, methods=["post"])
+    def rename(self, request: Request, pk: str | None = None) -> Response:
+        ser = RenameSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        node = actions.rename_node(request.user, self.get_object(), ser.validated_data["name"])
+        return Response(self.get_serializer(node).data)
+
+    @extend_schema(summary="合并到另一个地址", request=MergeSerializer, responses=AddressNodeSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk: str | None = None) -> Response:
+        ser = MergeSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        target = self.get_queryset().filter(code=ser.validated_data["target"]).first()
+        if target is None:
+            raise ActionError("找不到该地址编码。", field="target")
+        node = actions.merge_nodes(request.user, self.get_object(), target)
+        return Response(self.get_serializer(node).data)
+
+    @extend_schema(summary="变更历史", responses=ChangeSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        changes = AddressChange.objects.filter(node=self.get_object()).select_related("actor")[:200]
+        return Response(ChangeSerializer(changes, many=True).data)
