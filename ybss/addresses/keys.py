@@ -57,8 +57,8 @@ def road_key(raw: str) -> tuple[str, str]:
 
 def search_terms(text: str) -> list[str]:
     """The query as the canonical text would spell it, one term per word typed."""
-    normal = addressing.normalize(text or "")
-    return [t for t in (w.replace(" ", "") for w in normal.split()) if t][:8]
+    terms = (addressing.normalize(word).replace(" ", "") for word in (text or "").split())
+    return [t for t in terms if t][:8]
 
 
 def _example(kind: str) -> str:

@@ -1,0 +1,29 @@
+import pytest
+
+from ybss.lib.text import InvalidName, clean_name
+
+
+def test_ordinary_names_pass_trimmed() -> None:
+    assert clean_name("  阳光小区 ", "小区名称") == "阳光小区"
+    assert clean_name("3#", "楼栋号") == "3#"
+    assert clean_name("金色·家园（二期）", "小区名称") == "金色·家园（二期）"
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("", "不能为空"),
+        ("   ", "不能为空"),
+        (None, "不能为空"),
+        ("<script>alert(1)</script>", "不允许的字符"),
+        ("x'; DROP TABLE addresses_road; --", "不允许的字符"),
+        ("阳光\x00小区", "控制字符"),
+        ("阳光\u202e小区", "控制字符"),
+        ("长" * 101, "过长"),
+    ],
+)
+def test_hostile_or_empty_names_are_refused_naming_the_field(value: object, fragment: str) -> None:
+    with pytest.raises(InvalidName) as info:
+        clean_name(value, "小区名称")
+    assert "小区名称" in str(info.value)
+    assert fragment in str(info.value)

@@ -1,0 +1,335 @@
+"""Name index over the NBS divisions, used to find and resolve division names in text.
+
+The whole country has 665k divisions, most of them villages. Records are kept
+in flat, code-sorted arrays (a padded 12-digit code, a level and a name per
+row) rather than in one object per division, which keeps the national index
+around 200 MB; a gazetteer restricted to a region (a code prefix) keeps every
+province, city and county of the country, so that context such as 浙江杭州 is
+still understood, but only the townships and villages inside the region.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+from ybss.lib.divisions import DivisionRecord, iter_divisions, successor_codes
+from ybss.lib.divisions import short_name as division_short_name
+
+from .normalize import fold
+
+__all__ = ["Gazetteer", "NameHit", "get_gazetteer", "kind_for"]
+
+_LEVEL_LENGTHS = (0, 2, 4, 6, 9, 12)
+# Rows that exist in the NBS tables only to hold the level structure; they
+# are never written in an address.
+_PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+
+_PROVINCE_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区", "省", "市")
+_CITY_SUFFIXES = ("地区", "盟", "市")
+_COUNTY_SUFFIXES = ("特区", "林区", "县", "区", "市", "旗")
+_ETHNIC = (
+    "维吾尔 哈萨克 柯尔克孜 蒙古 朝鲜 土家 布依 哈尼 景颇 傈僳 拉祜 纳西 达斡尔 仫佬 锡伯 撒拉 毛南 仡佬 阿昌 "
+    "普米 塔吉克 乌孜别克 鄂温克 德昂 保安 裕固 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 东乡 高山 俄罗斯 "
+    "壮 回 藏 苗 侗 彝 傣 白 羌 满 瑶 黎 畲 佤 土 水 京 怒 各"
+).split()
+_AUTONOMOUS = re.compile(r"自治[州县旗]$")
+_DEVZONE = re.compile(r"(开发区|高新区|园区|试验区|保税区|新区|管理区|管委会|示范区|合作区)$")
+# Text that, right after a name, shows the name belongs to a road, not to a
+# division: 西湖路 is a road even though 西湖 is a county short name.
+_ROAD_AFTER = re.compile(r"(路|街(?!道)|大街|大道|道|巷|弄|胡同|公路|里\d)")
+_COMMITTEE = re.compile(r"(居民委员会|村民委员会|居委会|村委会|委员会|委会|办事处)")
+
+
+def kind_for(level: int, name: str) -> str:
+    """Element kind of a division of ``level`` called ``name``."""
+    if level == 4 and _DEVZONE.search(name):
+        return "devzone"
+    return ("", "province", "city", "district", "town", "community")[level]
+
+
+def _pad(code: str) -> int:
+    return int(code.ljust(12, "0"))
+
+
+def _strip_ethnic(name: str) -> str | None:
+    m = _AUTONOMOUS.search(name)
+    if m is None:
+        return None
+    stem = name[: m.start()]
+    changed = True
+    while changed:
+        changed = False
+        for eth in _ETHNIC:
+            for tail in (eth + "族", eth) if len(eth) > 1 else (eth + "族",):
+                if stem.endswith(tail) and len(stem) - len(tail) >= 2:
+                    stem = stem[: -len(tail)]
+                    changed = True
+                    break
+            if changed:
+                break
+    return stem if len(stem) >= 2 and stem != name[: m.start()] else None
+
+
+def _short_keys(level: int, name: str) -> list[str]:
+    """Informal spellings of a division name without its official suffix (杭州 for 杭州市)."""
+    keys: list[str] = []
+    stem = _strip_ethnic(name)
+    if stem is not None:
+        keys.append(stem)
+        keys.append(stem + name[-1])  # 延边州, 大厂县
+    suffixes = {1: _PROVINCE_SUFFIXES, 2: _CITY_SUFFIXES, 3: _COUNTY_SUFFIXES}.get(level, ())
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            keys.append(name[: -len(suffix)])
+            break
+    return keys
+
+
+class NameHit:
+    """One division name found in text: where it ends and which divisions it may be."""
+
+    __slots__ = ("end", "codes", "informal")
+
+    def __init__(self, end: int, codes: tuple[str, ...], informal: bool) -> None:
+        self.end = end
+        self.codes = codes
+        self.informal = informal
+
+    def __repr__(self) -> str:
+        return f"NameHit(end={self.end}, codes={self.codes!r}, informal={self.informal})"
+
+
+class Gazetteer:
+    """Division names of the whole country, or of one region, ready for lookup.
+
+    ``region`` is a code prefix (``"13"``, ``"3301"``, ``"130731"``); an
+    abolished county code is replaced by its successor. The index is built on
+    first use and is safe to share between threads once built.
+    """
+
+    def __init__(self, region: str | None = None, records: Iterable[DivisionRecord] | None = None) -> None:
+        self.region = _clean_region(region)
+        self._records = records
+        self._lock = threading.Lock()
+        self._built = False
+        self._codes = array("q")
+        self._levels = bytearray()
+        self._names: list[str] = []
+        self._formal: dict[str, int | tuple[int, ...]] = {}
+        self._informal: dict[str, int | tuple[int, ...]] = {}
+        self._maxlen = 0
+
+    # -- building ---------------------------------------------------------
+    def _ensure(self) -> None:
+        if self._built:
+            return
+        with self._lock:
+            if not self._built:
+                self._build()
+                self._built = True
+
+    def _build(self) -> None:
+        region = self.region
+        rows: list[tuple[int, int, str]] = []
+        source = self._records if self._records is not None else iter_divisions()
+        for rec in source:
+            code = rec.code
+            n = len(code)
+            if n > 6 and region is not None and not code.startswith(region[:n]):
+                continue
+            level = _LEVEL_LENGTHS.index(n)
+            # Village names repeat a lot (新村, 红旗村…): one object per spelling.
+            rows.append((_pad(code), level, sys.intern(rec.name)))
+        rows.sort()
+        codes = array("q", (r[0] for r in rows))
+        levels = bytearray(r[1] for r in rows)
+        names = [r[2] for r in rows]
+        del rows
+        formal: dict[str, int | tuple[int, ...]] = {}
+        informal: dict[str, int | tuple[int, ...]] = {}
+        for idx, (name, level) in enumerate(zip(names, levels, strict=True)):
+            if name in _PLACEHOLDERS:
+                continue
+            for key in _formal_keys(level, name):
+                _add(formal, key, idx)
+            if level <= 3:
+                for key in _short_keys(level, name):
+                    _add(informal, key, idx)
+        self._codes, self._levels, self._names = codes, levels, names
+        self._formal, self._informal = formal, informal
+        self._maxlen = max((len(k) for k in formal), default=0)
+
+    # -- records ----------------------------------------------------------
+    def __len__(self) -> int:
+        self._ensure()
+        return len(self._names)
+
+    def _index_of(self, code: str) -> int | None:
+        if not code.isdigit() or len(code) not in _LEVEL_LENGTHS[1:]:
+            return None
+        self._ensure()
+        padded = _pad(code)
+        i = bisect_left(self._codes, padded)
+        if i < len(self._codes) and self._codes[i] == padded and _LEVEL_LENGTHS[self._levels[i]] == len(code):
+            return i
+        return None
+
+    def _code_at(self, idx: int) -> str:
+        return str(self._codes[idx]).zfill(12)[: _LEVEL_LENGTHS[self._levels[idx]]]
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and self._index_of(code) is not None
+
+    def name(self, code: str) -> str | None:
+        """Official name of ``code`` (``None`` if the code is not in this gazetteer)."""
+        idx = self._index_of(code)
+        return None if idx is None else self._names[idx]
+
+    def short_name(self, code: str) -> str | None:
+        """Name as written in addresses (committee suffix removed)."""
+        name = self.name(code)
+        return None if name is None else division_short_name(name)
+
+    def path(self, code: str) -> list[tuple[str, str]]:
+        """``(code, name)`` of ``code`` and its ancestors, province first, placeholders skipped."""
+        out: list[tuple[str, str]] = []
+        for n in _LEVEL_LENGTHS[1:]:
+            if n > len(code):
+                break
+            name = self.name(code[:n])
+            if name is not None and name not in _PLACEHOLDERS:
+                out.append((code[:n], division_short_name(name)))
+        return out
+
+    def children(self, code: str) -> Iterator[str]:
+        """Codes of the direct children of ``code`` present in this gazetteer."""
+        self._ensure()
+        n = len(code)
+        if n not in _LEVEL_LENGTHS[1:5]:
+            return
+        child_len = _LEVEL_LENGTHS[_LEVEL_LENGTHS.index(n) + 1]
+        lo = _pad(code)
+        hi = _pad(str(int(code) + 1).zfill(n))
+        i = bisect_left(self._codes, lo)
+        while i < len(self._codes) and self._codes[i] < hi:
+            if _LEVEL_LENGTHS[self._levels[i]] == child_len:
+                yield self._code_at(i)
+            i += 1
+
+    def resolve_code(self, code: str) -> list[str]:
+        """Current codes for ``code``: itself if valid, else its successors.
+
+        An abolished county code (or a longer code under one) is mapped via the
+        county-code history; the longer part is kept only when the resulting
+        code exists. Unknown codes give ``[]``.
+        """
+        code = code.strip()
+        if code in self:
+            return [code]
+        if len(code) < 6 or not code.isdigit():
+            return []
+        out: list[str] = []
+        for succ in successor_codes(code[:6]):
+            candidate = succ + code[6:]
+            if candidate in self:
+                out.append(candidate)
+            elif len(code) > 6 and succ in self and succ not in out:
+                out.append(succ)
+        return out
+
+    # -- names ------------------------------------------------------------
+    def lookup(self, name: str) -> tuple[str, ...]:
+        """Codes of divisions whose name (official, short or informal) is exactly ``name``."""
+        self._ensure()
+        key = fold(name).text
+        found = _get(self._formal, key) or _get(self._informal, key)
+        return tuple(self._code_at(i) for i in found)
+
+    def scan(self, text: str, pos: int) -> list[NameHit]:
+        """Division names starting at ``text[pos]``, longest first.
+
+        A committee suffix right after a village or community name
+        (沿山村村委会, 鼓楼社区居委会) is included in the hit. Names directly
+        followed by a road word are skipped: 西湖路 is not 西湖区.
+        """
+        self._ensure()
+        hits: list[NameHit] = []
+        top = min(self._maxlen, len(text) - pos)
+        for length in range(top, 1, -1):
+            key = text[pos : pos + length]
+            end = pos + length
+            for index, informal in ((self._formal, False), (self._informal, True)):
+                found = _get(index, key)
+                if not found:
+                    continue
+                if _ROAD_AFTER.match(text, end):
+                    continue
+                if any(self._levels[i] >= 4 for i in found):
+                    m = _COMMITTEE.match(text, end)
+                    if m is not None:
+                        end = m.end()
+                hits.append(NameHit(end, tuple(self._code_at(i) for i in found), informal))
+        return hits
+
+
+def _formal_keys(level: int, name: str) -> list[str]:
+    # The NBS names are already simplified, half-width text: no folding needed,
+    # which matters for build time over 665k rows.
+    folded = name
+    keys = [folded]
+    if level >= 4:
+        short = division_short_name(folded)
+        if short != folded:
+            keys.append(short)
+        if not short.endswith(("社区", "村", "嘎查", "街道", "镇", "乡")) and level == 5 and len(short) >= 2:
+            # 城关居委会 is stored as 城关; a bare 城关 would swallow 城关镇, so
+            # only the spellings with a suffix are indexed.
+            keys = [k for k in keys if k != short] + [short + "社区", short + "居委会"]
+    return keys
+
+
+def _add(index: dict[str, int | tuple[int, ...]], key: str, idx: int) -> None:
+    if len(key) < 2:
+        return
+    old = index.get(key)
+    if old is None:
+        index[key] = idx
+    elif isinstance(old, int):
+        if old != idx:
+            index[key] = (old, idx)
+    elif idx not in old:
+        index[key] = (*old, idx)
+
+
+def _get(index: dict[str, int | tuple[int, ...]], key: str) -> tuple[int, ...]:
+    found = index.get(key)
+    if found is None:
+        return ()
+    return (found,) if isinstance(found, int) else found
+
+
+def _clean_region(region: str | None) -> str | None:
+    if region is None:
+        return None
+    region = region.strip()
+    if not region:
+        return None
+    if not region.isdigit() or len(region) > 12:
+        raise ValueError(f"区域应为区划代码前缀（如 13、3301、130731）：{region!r}")
+    if len(region) >= 6:
+        current = successor_codes(region[:6])
+        if current and current[0] != region[:6]:
+            region = current[0] + region[6:]
+    return region
+
+
+@lru_cache(maxsize=8)
+def get_gazetteer(region: str | None = None) -> Gazetteer:
+    """Shared gazetteer for ``region`` (``None`` = whole country), built once per process."""
+    return Gazetteer(region)
