@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ybss.addressing import normalize as addressing
+from ybss import addressing
 from ybss.lib.text import InvalidName, clean_name
 
 from .models import NUMBER_SUFFIX, Kind

@@ -72,9 +72,7 @@ _T2S_PAIRS = (
     "撫抚綏绥銜衔薩萨爾尔欽钦婁娄鹹咸荊荆瀘泸嶽岳無无衚胡衕同粵粤貴贵廣广瑤瑶閻阎衢衢"
     "隴陇灃沣滎荥鞏巩彭彭滕滕鄞鄞慈慈黿鼋鎮镇堡堡莆莆屯屯館馆亭亭廊廊苑苑邨村"
 )
-T2S: dict[str, str] = {
-    t: s for t, s in zip(_T2S_PAIRS[0::2], _T2S_PAIRS[1::2], strict=True) if t != s
-}
+T2S: dict[str, str] = {t: s for t, s in zip(_T2S_PAIRS[0::2], _T2S_PAIRS[1::2], strict=True) if t != s}
 
 # Punctuation folded to one ASCII form each; the parser only has to know these.
 PUNCT: dict[str, str] = {

@@ -34,10 +34,12 @@ _PROVINCE_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区"
 _CITY_SUFFIXES = ("地区", "盟", "市")
 _COUNTY_SUFFIXES = ("特区", "林区", "县", "区", "市", "旗")
 _ETHNIC = (
-    "维吾尔 哈萨克 柯尔克孜 蒙古 朝鲜 土家 布依 哈尼 景颇 傈僳 拉祜 纳西 达斡尔 仫佬 锡伯 撒拉 毛南 仡佬 阿昌 "
-    "普米 塔吉克 乌孜别克 鄂温克 德昂 保安 裕固 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 东乡 高山 俄罗斯 "
-    "壮 回 藏 苗 侗 彝 傣 白 羌 满 瑶 黎 畲 佤 土 水 京 怒 各"
-).split()
+    "维吾尔", "哈萨克", "柯尔克孜", "蒙古", "朝鲜", "土家", "布依", "哈尼", "景颇", "傈僳", "拉祜", "纳西",
+    "达斡尔", "仫佬", "锡伯", "撒拉", "毛南", "仡佬", "阿昌", "普米", "塔吉克", "乌孜别克", "鄂温克", "德昂",
+    "保安", "裕固", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺", "东乡", "高山", "俄罗斯",
+    "壮", "回", "藏", "苗", "侗", "彝", "傣", "白", "羌", "满", "瑶", "黎", "畲", "佤", "土", "水", "京",
+    "怒", "各",
+)  # fmt: skip
 _AUTONOMOUS = re.compile(r"自治[州县旗]$")
 _DEVZONE = re.compile(r"(开发区|高新区|园区|试验区|保税区|新区|管理区|管委会|示范区|合作区)$")
 # Text that, right after a name, shows the name belongs to a road, not to a
@@ -94,7 +96,7 @@ def _short_keys(level: int, name: str) -> list[str]:
 class NameHit:
     """One division name found in text: where it ends and which divisions it may be."""
 
-    __slots__ = ("end", "codes", "informal")
+    __slots__ = ("codes", "end", "informal")
 
     def __init__(self, end: int, codes: tuple[str, ...], informal: bool) -> None:
         self.end = end

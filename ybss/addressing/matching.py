@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
 from .normalize import normalize_name, normalize_number
@@ -163,14 +163,14 @@ def _as_candidate(obj: CandidateLike) -> Candidate:
         ident, code, elements = obj
         return Candidate(ident, code, dict(elements))
     if isinstance(obj, Mapping):
-        elements = obj.get("elements", {})
-        code = obj.get("division_code")
-        if not isinstance(elements, Mapping) or not (code is None or isinstance(code, str)):
+        els = obj.get("elements", {})
+        div = obj.get("division_code")
+        if not isinstance(els, Mapping) or not (div is None or isinstance(div, str)):
             raise TypeError("候选地址的 elements 应为映射，division_code 应为字符串或 None")
-        ident = obj.get("id")
-        if not isinstance(ident, Hashable):
+        key = obj.get("id")
+        if not isinstance(key, Hashable):
             raise TypeError("候选地址的 id 必须可哈希")
-        return Candidate(ident, code, {str(k): str(v) for k, v in elements.items()})
+        return Candidate(key, div, {str(k): str(v) for k, v in els.items()})
     raise TypeError(f"无法识别的候选地址：{obj!r}")
 
 
@@ -255,7 +255,9 @@ def _score_one(parsed: ParsedAddress, ident: dict[str, str], cand: Candidate) ->
     )
 
 
-def _explain(agreed: list[str], disagreed: list[str], missing: list[str], extra: list[str], notes: list[str]) -> str:
+def _explain(
+    agreed: list[str], disagreed: list[str], missing: list[str], extra: list[str], notes: list[str]
+) -> str:
     def labels(kinds: list[str]) -> str:
         return "、".join(KIND_LABELS[k] for k in kinds)
 
@@ -301,7 +303,5 @@ def match(
             status = "review"
         else:
             status = "no_match"
-        out.append(
-            MatchResult(r.candidate_id, r.score, status, r.agreed, r.disagreed, r.missing, r.extra, r.explanation)
-        )
+        out.append(replace(r, status=status))
     return out

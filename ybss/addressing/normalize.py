@@ -279,7 +279,7 @@ def normalize_number(kind: str, text: str) -> str:
     if s.startswith("第"):
         s = s[1:]
     if kind in ("road_no", "subroad_no"):
-        s = s.replace("之", "-").replace("号", "")
+        s = s.replace("之", "-").replace("号", "").removesuffix("院")
     elif kind == "floor":
         for prefix in ("地下", "负", "B"):
             if s.startswith(prefix) and s[len(prefix) : len(prefix) + 1].isdigit():

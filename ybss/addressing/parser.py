@@ -110,7 +110,14 @@ class ParsedAddress:
             "division_from_region": self.division_from_region,
             "warnings": list(self.warnings),
             "elements": [
-                {"kind": e.kind, "value": e.value, "raw": e.raw, "start": e.start, "end": e.end, "code": e.code}
+                {
+                    "kind": e.kind,
+                    "value": e.value,
+                    "raw": e.raw,
+                    "start": e.start,
+                    "end": e.end,
+                    "code": e.code,
+                }
                 for e in self.elements
             ],
         }
@@ -119,7 +126,9 @@ class ParsedAddress:
 # -- patterns ---------------------------------------------------------------
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 _SEPARATORS = frozenset(",.:;()!?/\\|*+=&^%$@ -")
-_ROAD = re.compile(rf"(?:[A-Z\d]{{1,6}})?[{_CJK}]{{1,14}}?(?:大道|大街|路|街(?!道)|巷|胡同|(?<!街)道|公路|国道|省道)")
+_ROAD = re.compile(
+    rf"(?:[A-Z\d]{{1,6}})?[{_CJK}]{{1,14}}?(?:大道|大街|路|街(?!道)|巷|胡同|(?<!街)道|公路|国道|省道)"
+)
 _ROAD_NO = re.compile(r"(\d+组)?\d+[A-Z]?(?:[-之]\d+)?号(?:院)?(?:附\d+号?)?(?!楼)")
 _LANE = re.compile(r"\d+弄(?:支弄)?")
 _GROUP = re.compile(r"(\d+)(?:村民小组|小组|组|队|社)(?!区|团)(\d+号(?!楼))?")
@@ -332,15 +341,15 @@ class _Parser:
     def number(self, pos: int) -> int | None:
         s = self.s
         has = self.has
-        if has("road") and not has("road_no") and not has("poi"):
-            m = _ROAD_NO.match(s, pos)
-            if m is not None:
-                self.emit("road_no", pos, m.end())
-                return m.end()
         if has("subroad") and not has("subroad_no") and not has("poi"):
             m = _ROAD_NO.match(s, pos)
             if m is not None:
                 self.emit("subroad_no", pos, m.end())
+                return m.end()
+        if has("road") and not has("road_no", "subroad", "poi"):
+            m = _ROAD_NO.match(s, pos)
+            if m is not None:
+                self.emit("road_no", pos, m.end())
                 return m.end()
         if has("road") and not has("subroad") and not has("poi"):
             m = _LANE.match(s, pos)
@@ -400,22 +409,28 @@ class _Parser:
                     self.emit("building", m.start(1), m.end(1))
                     self.emit("room", m.start(2), m.end(2))
                     return m.end()
-            if has("road") and not has("road_no") and not has("poi"):
+            if has("road") and not has("road_no", "subroad", "poi"):
                 m = _BARE_NO.match(s, pos)
                 if m is not None:
                     self.emit("road_no", pos, m.end())
                     return m.end()
             m = _ROOM.match(s, pos)
-            if m is not None and m.end() > pos and (has("building", "unit", "floor") or _at_end(s, m.end())):
-                if has("building", "unit", "floor") or not self.elements:
-                    self.emit("room", pos, m.end())
-                    return m.end()
+            # A bare number is a room only after a building, unit or floor, as
+            # the last number after a house number (3号1203), or when it is all there is.
+            if m is not None and (
+                has("building", "unit", "floor")
+                or (_at_end(s, m.end()) and (not self.elements or has("road_no", "subroad_no")))
+            ):
+                self.emit("room", pos, m.end())
+                return m.end()
         return None
 
 
 def _compact_ahead(s: str, pos: int) -> bool:
     # A "-" inside 12-2-302 belongs to the number; only stray dashes are separators.
-    return s[pos] == "-" and pos + 1 < len(s) and s[pos + 1].isdigit() and (pos == 0 or not s[pos - 1].isdigit())
+    if s[pos] != "-" or pos + 1 >= len(s) or not s[pos + 1].isdigit():
+        return False
+    return pos == 0 or not s[pos - 1].isdigit()
 
 
 def _at_end(s: str, pos: int) -> bool:
@@ -429,8 +444,10 @@ def _poi_split(name: str) -> int | None:
             if name.startswith(suffix, i) and i >= 2:
                 end = i + len(suffix)
                 rest = name[end:]
-                if len(rest) >= 2 and rest not in _GENERIC_POI and not any(
-                    rest.startswith(g) for g in _GENERIC_POI
+                if (
+                    len(rest) >= 2
+                    and rest not in _GENERIC_POI
+                    and not any(rest.startswith(g) for g in _GENERIC_POI)
                 ):
                     return end
                 break

@@ -64,7 +64,7 @@ def to_digits(text: str) -> str | None:
     """
     if not text:
         return None
-    if all(ch in DIGITS or ch.isascii() and ch.isdigit() for ch in text):
+    if all(ch in DIGITS or (ch.isascii() and ch.isdigit()) for ch in text):
         if not any(ch in _CORE_DIGITS or ch.isdigit() for ch in text):
             return None
         return "".join(str(DIGITS[ch]) if ch in DIGITS else ch for ch in text)
