@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("YBSS_ENV_FILE", "/nonexistent")
 
-from ybss.settings import *  # noqa: E402,F403
+from ybss.settings import *  # noqa: F403
 
 # Hashing strength is not under test; a slow hasher only slows the suite.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -13,3 +13,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Connections held open by the live server's threads would block dropping the
+# PostgreSQL test database at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -9,6 +9,7 @@ every setting.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -144,10 +145,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
-try:
+with contextlib.suppress(OSError):  # a read-only install serves from the app folders instead
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-except OSError:  # a read-only install serves from the app folders instead
-    pass
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -75,11 +75,15 @@ def test_code_from_another_county_is_refused() -> None:
 
 
 def test_rooms_from_a_pattern(building: AddressNode) -> None:
-    rooms = actions.batch_create_rooms(None, building, actions.RoomPattern(floors=6, units=2, rooms_per_floor=2))
+    rooms = actions.batch_create_rooms(
+        None, building, actions.RoomPattern(floors=6, units=2, rooms_per_floor=2)
+    )
     assert len(rooms) == 24
     units = AddressNode.objects.filter(parent=building, kind=Kind.UNIT).order_by("code")
     assert [u.name for u in units] == ["1单元", "2单元"]
-    numbers = list(AddressNode.objects.filter(parent=units[1]).order_by("code").values_list("name", flat=True))
+    numbers = list(
+        AddressNode.objects.filter(parent=units[1]).order_by("code").values_list("name", flat=True)
+    )
     assert numbers[0] == "101室" and numbers[-1] == "602室" and len(numbers) == 12
     assert AddressChange.objects.filter(node=building, action="batch_create").count() == 1
 
@@ -95,7 +99,9 @@ def test_pattern_colliding_with_an_existing_room_creates_nothing(building: Addre
 
 def test_pattern_of_100000_rooms_is_refused(building: AddressNode) -> None:
     with pytest.raises(ActionError, match="超过单次上限") as info:
-        actions.batch_create_rooms(None, building, actions.RoomPattern(floors=99, units=30, rooms_per_floor=34))
+        actions.batch_create_rooms(
+            None, building, actions.RoomPattern(floors=99, units=30, rooms_per_floor=34)
+        )
     assert info.value.field == "floors"
     assert not AddressNode.objects.filter(kind=Kind.ROOM).exists()
 

@@ -32,7 +32,9 @@ def test_browse_from_county_to_room(alice_client: Client, building: AddressNode)
     assert "阳光小区" in page
 
 
-def test_list_page_query_count_does_not_grow_with_rows(alice_client: Client, community: Any, road: Any) -> None:
+def test_list_page_query_count_does_not_grow_with_rows(
+    alice_client: Client, community: Any, road: Any
+) -> None:
     url = reverse("addresses:division", args=[community.code])
     actions.create_node(None, Kind.DOORPLATE, "1", division=community, road=road)
     with CaptureQueriesContext(connection) as few:
@@ -47,12 +49,15 @@ def test_list_page_query_count_does_not_grow_with_rows(alice_client: Client, com
 def test_create_building_and_rooms_through_the_pages(alice_client: Client, building: AddressNode) -> None:
     compound = building.parent
     assert compound is not None
-    response = alice_client.post(reverse("addresses:child_create", args=[compound.pk]),
-                                 {"kind": "building", "name": "5号楼"})
+    response = alice_client.post(
+        reverse("addresses:child_create", args=[compound.pk]), {"kind": "building", "name": "5号楼"}
+    )
     assert response.status_code == 302
     new = AddressNode.objects.get(parent=compound, norm_key="5")
-    response = alice_client.post(reverse("addresses:rooms_create", args=[new.pk]),
-                                 {"floors": 6, "units": 2, "rooms_per_floor": 2, "first_floor": 1})
+    response = alice_client.post(
+        reverse("addresses:rooms_create", args=[new.pk]),
+        {"floors": 6, "units": 2, "rooms_per_floor": 2, "first_floor": 1},
+    )
     assert response.status_code == 302
     assert AddressNode.objects.within(new.code).filter(kind=Kind.ROOM).count() == 24
     page = alice_client.get(reverse("addresses:search"), {"q": "阳光小区 5栋 602"}).content.decode()
@@ -62,21 +67,26 @@ def test_create_building_and_rooms_through_the_pages(alice_client: Client, build
 def test_form_errors_are_chinese_and_name_the_field(alice_client: Client, building: AddressNode) -> None:
     compound = building.parent
     assert compound is not None
-    response = alice_client.post(reverse("addresses:child_create", args=[compound.pk]),
-                                 {"kind": "building", "name": "三号楼"})
+    response = alice_client.post(
+        reverse("addresses:child_create", args=[compound.pk]), {"kind": "building", "name": "三号楼"}
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert "号码或名称：楼栋号重复" in body
-    response = alice_client.post(reverse("addresses:rooms_create", args=[building.pk]),
-                                 {"floors": 99, "units": 30, "rooms_per_floor": 40, "first_floor": 1})
+    response = alice_client.post(
+        reverse("addresses:rooms_create", args=[building.pk]),
+        {"floors": 99, "units": 30, "rooms_per_floor": 40, "first_floor": 1},
+    )
     assert response.status_code == 400
     assert "超过单次上限" in response.content.decode()
     assert not AddressNode.objects.filter(kind=Kind.ROOM).exists()
 
 
 def test_hostile_name_is_escaped_nowhere_because_it_is_refused(alice_client: Client, community: Any) -> None:
-    response = alice_client.post(reverse("addresses:node_create", args=[community.code]),
-                                 {"kind": "compound", "name": "<img src=x onerror=alert(1)>"})
+    response = alice_client.post(
+        reverse("addresses:node_create", args=[community.code]),
+        {"kind": "compound", "name": "<img src=x onerror=alert(1)>"},
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert "不允许的字符" in body
@@ -84,8 +94,9 @@ def test_hostile_name_is_escaped_nowhere_because_it_is_refused(alice_client: Cli
 
 
 def test_reader_cannot_write(bob_client: Client, community: Any) -> None:
-    response = bob_client.post(reverse("addresses:node_create", args=[community.code]),
-                               {"kind": "compound", "name": "阳光小区"})
+    response = bob_client.post(
+        reverse("addresses:node_create", args=[community.code]), {"kind": "compound", "name": "阳光小区"}
+    )
     assert response.status_code == 403
     assert not AddressNode.objects.exists()
     assert bob_client.get(reverse("addresses:division", args=[community.code])).status_code == 200
@@ -95,15 +106,21 @@ def test_rename_merge_and_demolish_pages(alice_client: Client, building: Address
     compound = building.parent
     assert compound is not None
     other = actions.create_node(None, Kind.BUILDING, "4", parent=compound)
-    assert alice_client.post(reverse("addresses:node_rename", args=[other.pk]), {"name": "4幢"}).status_code == 302
+    assert (
+        alice_client.post(reverse("addresses:node_rename", args=[other.pk]), {"name": "4幢"}).status_code
+        == 302
+    )
     response = alice_client.post(reverse("addresses:node_merge", args=[other.pk]), {"target_code": "nope"})
     assert response.status_code == 400 and "找不到该地址编码" in response.content.decode()
-    response = alice_client.post(reverse("addresses:node_merge", args=[other.pk]), {"target_code": building.code})
+    response = alice_client.post(
+        reverse("addresses:node_merge", args=[other.pk]), {"target_code": building.code}
+    )
     assert response.status_code == 302
     response = alice_client.post(reverse("addresses:node_demolish", args=[building.pk]), {"reason": "改造"})
     assert response.status_code == 400  # the confirmation box was not ticked
-    response = alice_client.post(reverse("addresses:node_demolish", args=[building.pk]),
-                                 {"reason": "改造", "confirm": "on"})
+    response = alice_client.post(
+        reverse("addresses:node_demolish", args=[building.pk]), {"reason": "改造", "confirm": "on"}
+    )
     assert response.status_code == 302
     building.refresh_from_db()
     assert building.status == "demolished"

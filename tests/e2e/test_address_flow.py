@@ -23,7 +23,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 if not CHROMIUM.exists():
     if os.environ.get("YBSS_E2E_REQUIRED"):
-        raise RuntimeError("YBSS_E2E_REQUIRED is set but /usr/bin/chromium is missing (apt-get install chromium)")
+        raise RuntimeError(
+            "YBSS_E2E_REQUIRED is set but /usr/bin/chromium is missing (apt-get install chromium)"
+        )
     pytest.skip("Chromium not installed", allow_module_level=True)
 
 
@@ -38,8 +40,15 @@ def page() -> Iterator[Any]:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         context = browser.new_context(viewport={"width": 412, "height": 915}, locale="zh-CN")
         yield context.new_page()
@@ -73,7 +82,10 @@ def test_log_in_browse_create_and_search(page: Any, live_server: Any, alice: Any
     page.click("a:text-is('3栋')")
     page.click("a:text-is('1单元')")
     page.click("a:text-is('201室')")
-    assert page.text_content(".fulltext") == "河北省张家口市涿鹿县涿鹿镇鼓楼社区 轩辕路 18号 阳光小区 3栋 1单元 201室"
+    assert (
+        page.text_content(".fulltext")
+        == "河北省张家口市涿鹿县涿鹿镇鼓楼社区 轩辕路 18号 阳光小区 3栋 1单元 201室"
+    )
     page.screenshot(path=str(SHOTS / "room.png"), full_page=True)
 
     page.click(".crumbs >> text=阳光小区")

@@ -84,12 +84,24 @@ def _search_text(full_text: str) -> str:
     return full_text.replace(" ", "")
 
 
-def _record(actor: Actor, action: str, summary: str, *, node: AddressNode | None = None,
-            road: Road | None = None, before: dict[str, Any] | None = None,
-            after: dict[str, Any] | None = None) -> None:
+def _record(
+    actor: Actor,
+    action: str,
+    summary: str,
+    *,
+    node: AddressNode | None = None,
+    road: Road | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
     AddressChange.objects.create(
-        node=node, road=road, action=action, summary=summary[:400],
-        before=before or {}, after=after or {}, actor=_user(actor),
+        node=node,
+        road=road,
+        action=action,
+        summary=summary[:400],
+        before=before or {},
+        after=after or {},
+        actor=_user(actor),
     )
 
 
@@ -126,15 +138,25 @@ def rename_road(actor: Actor, road: Road, new_name: str) -> Road:
         key, display = road_key(new_name)
     except InvalidName as exc:
         raise ActionError(str(exc), field="name") from exc
-    if Road.objects.filter(division=road.division, norm_key=key, status=Status.IN_USE).exclude(pk=road.pk).exists():
+    if (
+        Road.objects.filter(division=road.division, norm_key=key, status=Status.IN_USE)
+        .exclude(pk=road.pk)
+        .exists()
+    ):
         raise ActionError(f"已有同名街路巷“{display}”。", field="name", code="duplicate")
     old = road.name
     road.name, road.norm_key = display, key
     road.save(update_fields=["name", "norm_key", "updated_at"])
     for plate in AddressNode.objects.filter(road=road):
         _refresh_subtree_text(plate)
-    _record(actor, AddressChange.Action.RENAME, f"街路巷更名：{old} → {display}", road=road,
-            before={"name": old}, after={"name": display})
+    _record(
+        actor,
+        AddressChange.Action.RENAME,
+        f"街路巷更名：{old} → {display}",
+        road=road,
+        before={"name": old},
+        after={"name": display},
+    )
     return road
 
 
@@ -142,17 +164,26 @@ def rename_road(actor: Actor, road: Road, new_name: str) -> Road:
 
 
 @transaction.atomic
-def create_node(actor: Actor, kind: str, name: str, *, division: Division | None = None,
-                road: Road | None = None, parent: AddressNode | None = None) -> AddressNode:
+def create_node(
+    actor: Actor,
+    kind: str,
+    name: str,
+    *,
+    division: Division | None = None,
+    road: Road | None = None,
+    parent: AddressNode | None = None,
+) -> AddressNode:
     """Create one node: a door plate on a road or in a village group, a compound,
     a building, a unit or a room under its parent."""
     if kind not in Kind.values:
         raise ActionError(f"未知的地址类型：{kind}", field="kind")
     key, display = _key(kind, name)
     if parent is not None:
-        parent = AddressNode.objects.select_for_update().select_related("division", "road").get(pk=parent.pk)
+        parent = AddressNode.objects.select_for_update(of=("self",)).select_related("division", "road").get(pk=parent.pk)
         if not parent.is_in_use:
-            raise ActionError(f"上级地址“{parent.name}”已{parent.get_status_display()}，不能在其下新增。", field="parent")
+            raise ActionError(
+                f"上级地址“{parent.name}”已{parent.get_status_display()}，不能在其下新增。", field="parent"
+            )
         if kind not in ALLOWED_CHILDREN[parent.kind]:
             raise ActionError(
                 f"{parent.get_kind_display()}下不能直接建{Kind(kind).label}。", field="kind", code="hierarchy"
@@ -185,24 +216,42 @@ def create_node(actor: Actor, kind: str, name: str, *, division: Division | None
             road = None
             scope = f"D{division.code}"
         prefix, depth, chain = division.code, 1, []
-    existing = AddressNode.objects.filter(sibling_scope=scope, kind=kind, norm_key=key, status=Status.IN_USE).first()
+    existing = AddressNode.objects.filter(
+        sibling_scope=scope, kind=kind, norm_key=key, status=Status.IN_USE
+    ).first()
     if existing is not None:
-        raise ActionError(f"{LABELS[Kind(kind)]}重复：已有“{existing.full_text}”。", field="name", code="duplicate")
+        raise ActionError(
+            f"{LABELS[Kind(kind)]}重复：已有“{existing.full_text}”。", field="name", code="duplicate"
+        )
     seq = _next_sequence(prefix, depth)
     full = _full_text(division_full_name(division), road, [*chain, display])
     try:
         with transaction.atomic():
             node = AddressNode.objects.create(
-                kind=kind, division=division, road=road if depth == 1 else None, parent=parent,
-                code=f"{prefix}-{_segment(seq)}", depth=depth, name=display, norm_key=key,
-                sibling_scope=scope, full_text=full, search_text=_search_text(full),
+                kind=kind,
+                division=division,
+                road=road if depth == 1 else None,
+                parent=parent,
+                code=f"{prefix}-{_segment(seq)}",
+                depth=depth,
+                name=display,
+                norm_key=key,
+                sibling_scope=scope,
+                full_text=full,
+                search_text=_search_text(full),
             )
     except IntegrityError as exc:
         # Another writer got there between our check and insert.
-        raise ActionError(f"{LABELS[Kind(kind)]}“{display}”刚被他人新建，请刷新后重试。", field="name",
-                          code="duplicate") from exc
-    _record(actor, AddressChange.Action.CREATE, f"新建{node.get_kind_display()} {full}", node=node,
-            after={"code": node.code, "name": display})
+        raise ActionError(
+            f"{LABELS[Kind(kind)]}“{display}”刚被他人新建，请刷新后重试。", field="name", code="duplicate"
+        ) from exc
+    _record(
+        actor,
+        AddressChange.Action.CREATE,
+        f"新建{node.get_kind_display()} {full}",
+        node=node,
+        after={"code": node.code, "name": display},
+    )
     return node
 
 
@@ -231,7 +280,12 @@ class RoomPattern:
             ("rooms_per_floor", self.rooms_per_floor, 1, 99),
             ("first_floor", self.first_floor, -5, 99),
         ):
-            label = {"floors": "层数", "units": "单元数", "rooms_per_floor": "每层户数", "first_floor": "起始楼层"}[field]
+            label = {
+                "floors": "层数",
+                "units": "单元数",
+                "rooms_per_floor": "每层户数",
+                "first_floor": "起始楼层",
+            }[field]
             if not isinstance(value, int) or value < low or value > high:
                 raise ActionError(f"{label}应在 {low} 到 {high} 之间，收到 {value}。", field=field)
         if self.first_floor + self.floors - 1 > 99:
@@ -239,7 +293,8 @@ class RoomPattern:
         if self.total() > limit:
             raise ActionError(
                 f"此规则将生成 {self.total()} 户，超过单次上限 {limit} 户；请分楼栋或分单元生成。",
-                field="floors", code="too_many",
+                field="floors",
+                code="too_many",
             )
 
     def room_numbers(self) -> list[str]:
@@ -261,7 +316,7 @@ def batch_create_rooms(actor: Actor, building: AddressNode, pattern: RoomPattern
     collision and nothing at all is created.
     """
     pattern.check(settings.YBSS_MAX_BATCH_ROOMS)
-    building = AddressNode.objects.select_for_update().select_related("division").get(pk=building.pk)
+    building = AddressNode.objects.select_for_update(of=("self",)).select_related("division").get(pk=building.pk)
     if building.kind != Kind.BUILDING:
         raise ActionError("只能为楼栋批量生成单元和户室。", field="building")
     if not building.is_in_use:
@@ -278,7 +333,8 @@ def batch_create_rooms(actor: Actor, building: AddressNode, pattern: RoomPattern
     else:
         seq = _next_sequence(building.code, building.depth + 1)
         existing_units = {
-            u.norm_key: u for u in AddressNode.objects.filter(parent=building, kind=Kind.UNIT, status=Status.IN_USE)
+            u.norm_key: u
+            for u in AddressNode.objects.filter(parent=building, kind=Kind.UNIT, status=Status.IN_USE)
         }
         for u in range(1, pattern.units + 1):
             key = str(u)
@@ -286,9 +342,16 @@ def batch_create_rooms(actor: Actor, building: AddressNode, pattern: RoomPattern
             if unit is None:
                 full = _full_text(division_name, road, [*chain, f"{u}单元"])
                 unit = AddressNode(
-                    kind=Kind.UNIT, division=building.division, parent=building, code=f"{building.code}-{_segment(seq)}",
-                    depth=building.depth + 1, name=f"{u}单元", norm_key=key, sibling_scope=f"N{building.pk}",
-                    full_text=full, search_text=_search_text(full),
+                    kind=Kind.UNIT,
+                    division=building.division,
+                    parent=building,
+                    code=f"{building.code}-{_segment(seq)}",
+                    depth=building.depth + 1,
+                    name=f"{u}单元",
+                    norm_key=key,
+                    sibling_scope=f"N{building.pk}",
+                    full_text=full,
+                    search_text=_search_text(full),
                 )
                 seq += 1
                 new_units.append(unit)
@@ -297,32 +360,57 @@ def batch_create_rooms(actor: Actor, building: AddressNode, pattern: RoomPattern
 
     existing_parent_ids = [p.pk for p, _ in parents if p.pk is not None]
     taken = set(
-        AddressNode.objects.filter(parent_id__in=existing_parent_ids, kind=Kind.ROOM, status=Status.IN_USE)
-        .values_list("parent_id", "norm_key")
+        AddressNode.objects.filter(
+            parent_id__in=existing_parent_ids, kind=Kind.ROOM, status=Status.IN_USE
+        ).values_list("parent_id", "norm_key")
     )
-    clashes = [f"{p.name}{n}室" if p.kind == Kind.UNIT else f"{n}室" for p, _ in parents for n in numbers
-               if (p.pk, n) in taken]
+    clashes = [
+        f"{p.name}{n}室" if p.kind == Kind.UNIT else f"{n}室"
+        for p, _ in parents
+        for n in numbers
+        if (p.pk, n) in taken
+    ]
     if clashes:
         shown = "、".join(clashes[:10]) + ("等" if len(clashes) > 10 else "")
-        raise ActionError(f"与已有户室重复，未生成任何户室：{shown}（共 {len(clashes)} 户）。",
-                          field="rooms_per_floor", code="duplicate")
+        raise ActionError(
+            f"与已有户室重复，未生成任何户室：{shown}（共 {len(clashes)} 户）。",
+            field="rooms_per_floor",
+            code="duplicate",
+        )
     rooms: list[AddressNode] = []
     for parent, parent_chain in parents:
         seq = _next_sequence(parent.code, parent.depth + 1)
         for n in numbers:
             full = _full_text(division_name, road, [*parent_chain, f"{n}室"])
-            rooms.append(AddressNode(
-                kind=Kind.ROOM, division=building.division, parent=parent, code=f"{parent.code}-{_segment(seq)}",
-                depth=parent.depth + 1, name=f"{n}室", norm_key=n, sibling_scope=f"N{parent.pk}",
-                full_text=full, search_text=_search_text(full),
-            ))
+            rooms.append(
+                AddressNode(
+                    kind=Kind.ROOM,
+                    division=building.division,
+                    parent=parent,
+                    code=f"{parent.code}-{_segment(seq)}",
+                    depth=parent.depth + 1,
+                    name=f"{n}室",
+                    norm_key=n,
+                    sibling_scope=f"N{parent.pk}",
+                    full_text=full,
+                    search_text=_search_text(full),
+                )
+            )
             seq += 1
     AddressNode.objects.bulk_create(rooms, batch_size=1000)
     _record(
-        actor, AddressChange.Action.BATCH_CREATE,
-        f"按规则生成 {len(new_units)} 个单元、{len(rooms)} 户：{building.full_text}", node=building,
-        after={"floors": pattern.floors, "units": pattern.units, "rooms_per_floor": pattern.rooms_per_floor,
-               "first_floor": pattern.first_floor, "rooms": len(rooms), "units_created": len(new_units)},
+        actor,
+        AddressChange.Action.BATCH_CREATE,
+        f"按规则生成 {len(new_units)} 个单元、{len(rooms)} 户：{building.full_text}",
+        node=building,
+        after={
+            "floors": pattern.floors,
+            "units": pattern.units,
+            "rooms_per_floor": pattern.rooms_per_floor,
+            "first_floor": pattern.first_floor,
+            "rooms": len(rooms),
+            "units_created": len(new_units),
+        },
     )
     return rooms
 
@@ -333,18 +421,30 @@ def rename_node(actor: Actor, node: AddressNode, new_name: str) -> AddressNode:
     if not node.is_in_use:
         raise ActionError(f"地址已{node.get_status_display()}，不能更名。", field="name")
     key, display = _key(node.kind, new_name)
-    clash = AddressNode.objects.filter(
-        sibling_scope=node.sibling_scope, kind=node.kind, norm_key=key, status=Status.IN_USE
-    ).exclude(pk=node.pk).first()
+    clash = (
+        AddressNode.objects.filter(
+            sibling_scope=node.sibling_scope, kind=node.kind, norm_key=key, status=Status.IN_USE
+        )
+        .exclude(pk=node.pk)
+        .first()
+    )
     if clash is not None:
-        raise ActionError(f"{LABELS[Kind(node.kind)]}重复：已有“{clash.full_text}”。", field="name", code="duplicate")
+        raise ActionError(
+            f"{LABELS[Kind(node.kind)]}重复：已有“{clash.full_text}”。", field="name", code="duplicate"
+        )
     old_name, old_text = node.name, node.full_text
     node.name, node.norm_key = display, key
     node.save(update_fields=["name", "norm_key", "updated_at"])
     _refresh_subtree_text(node)
     node.refresh_from_db()
-    _record(actor, AddressChange.Action.RENAME, f"更名：{old_text} → {node.full_text}", node=node,
-            before={"name": old_name}, after={"name": display})
+    _record(
+        actor,
+        AddressChange.Action.RENAME,
+        f"更名：{old_text} → {node.full_text}",
+        node=node,
+        before={"name": old_name},
+        after={"name": display},
+    )
     return node
 
 
@@ -353,10 +453,16 @@ def _refresh_subtree_text(node: AddressNode) -> None:
     road = node.road if node.depth == 1 else _top_road(node)
     division_name = division_full_name(node.division)
     names = {a.code: a.name for a in node.ancestors()}
-    items = [n for n in AddressNode.objects.within(node.code) if n.code == node.code or n.code.startswith(node.code + "-")]
+    items = [
+        n
+        for n in AddressNode.objects.within(node.code)
+        if n.code == node.code or n.code.startswith(node.code + "-")
+    ]
     names.update((n.code, n.name) for n in items)
     for item in items:
-        item.full_text = _full_text(division_name, road, [names[c] for c in [*ancestor_codes(item.code), item.code]])
+        item.full_text = _full_text(
+            division_name, road, [names[c] for c in [*ancestor_codes(item.code), item.code]]
+        )
         item.search_text = _search_text(item.full_text)
     AddressNode.objects.bulk_update(items, ["full_text", "search_text"], batch_size=500)
 
@@ -370,8 +476,13 @@ def demolish_node(actor: Actor, node: AddressNode, reason: str = "") -> int:
     qs = AddressNode.objects.filter(code__startswith=node.code, status=Status.IN_USE)
     qs = qs.filter(code=node.code) | qs.filter(code__startswith=node.code + "-")
     count = qs.update(status=Status.DEMOLISHED)
-    _record(actor, AddressChange.Action.DEMOLISH, f"拆除：{node.full_text}（共 {count} 个地址）{reason}"[:400],
-            node=node, after={"count": count, "reason": reason[:200]})
+    _record(
+        actor,
+        AddressChange.Action.DEMOLISH,
+        f"拆除：{node.full_text}（共 {count} 个地址）{reason}"[:400],
+        node=node,
+        after={"count": count, "reason": reason[:200]},
+    )
     return count
 
 
@@ -391,7 +502,8 @@ def merge_nodes(actor: Actor, source: AddressNode, target: AddressNode) -> Addre
         raise ActionError("不能把地址合并到它自己。", field="target")
     if source.kind != target.kind:
         raise ActionError(
-            f"只能合并同类地址：{source.get_kind_display()}不能并入{target.get_kind_display()}。", field="target"
+            f"只能合并同类地址：{source.get_kind_display()}不能并入{target.get_kind_display()}。",
+            field="target",
         )
     if not source.is_in_use or not target.is_in_use:
         raise ActionError("只能合并两个在用的地址。", field="target")
@@ -404,7 +516,9 @@ def merge_nodes(actor: Actor, source: AddressNode, target: AddressNode) -> Addre
     conflicts = [c.name for c in children if (c.kind, c.norm_key) in target_keys]
     if conflicts:
         raise ActionError(
-            f"两处都有下级地址 {'、'.join(conflicts[:10])}，请先合并这些下级地址。", field="target", code="conflict"
+            f"两处都有下级地址 {'、'.join(conflicts[:10])}，请先合并这些下级地址。",
+            field="target",
+            code="conflict",
         )
     seq = _next_sequence(target.code, target.depth + 1)
     moved = 0
@@ -413,11 +527,12 @@ def merge_nodes(actor: Actor, source: AddressNode, target: AddressNode) -> Addre
         new_prefix = f"{target.code}-{_segment(seq)}"
         seq += 1
         subtree = [
-            n for n in AddressNode.objects.filter(code__startswith=old_prefix)
+            n
+            for n in AddressNode.objects.filter(code__startswith=old_prefix)
             if n.code == old_prefix or n.code.startswith(old_prefix + "-")
         ]
         for n in subtree:
-            n.code = new_prefix + n.code[len(old_prefix):]
+            n.code = new_prefix + n.code[len(old_prefix) :]
         # Codes are unique; moving a whole subtree in one UPDATE could collide
         # mid-way on some backends, so give each row its final code directly.
         AddressNode.objects.bulk_update(subtree, ["code"], batch_size=500)
@@ -425,44 +540,68 @@ def merge_nodes(actor: Actor, source: AddressNode, target: AddressNode) -> Addre
         child.parent = target
         child.sibling_scope = f"N{target.pk}"
         child.save(update_fields=["parent", "sibling_scope", "updated_at"])
-        _record(actor, AddressChange.Action.MOVE, f"随合并迁移：{old_prefix} → {new_prefix}", node=child,
-                before={"code": old_prefix}, after={"code": new_prefix})
+        _record(
+            actor,
+            AddressChange.Action.MOVE,
+            f"随合并迁移：{old_prefix} → {new_prefix}",
+            node=child,
+            before={"code": old_prefix},
+            after={"code": new_prefix},
+        )
         moved += 1
     _refresh_subtree_text(target)
     source.status = Status.MERGED
     source.merged_into = target
     source.save(update_fields=["status", "merged_into", "updated_at"])
-    _record(actor, AddressChange.Action.MERGE, f"合并：{source.full_text} → {target.full_text}", node=source,
-            before={"code": source.code}, after={"merged_into": target.code, "children_moved": moved})
+    _record(
+        actor,
+        AddressChange.Action.MERGE,
+        f"合并：{source.full_text} → {target.full_text}",
+        node=source,
+        before={"code": source.code},
+        after={"merged_into": target.code, "children_moved": moved},
+    )
     return target
 
 
 @transaction.atomic
-def batch_create_children(actor: Actor, parent: AddressNode, kind: str, names: list[str]) -> list[AddressNode]:
+def batch_create_children(
+    actor: Actor, parent: AddressNode, kind: str, names: list[str]
+) -> list[AddressNode]:
     """Create many siblings at once (door plates 1–40 of a village group, buildings of a
     compound), all or nothing: any duplicate, in the list or already stored, stops it."""
     limit = settings.YBSS_MAX_BATCH_ROOMS
     if not names:
         raise ActionError("请至少填写一个号码或名称。", field="names")
     if len(names) > limit:
-        raise ActionError(f"一次最多新建 {limit} 个地址，收到 {len(names)} 个。", field="names", code="too_many")
-    parent = AddressNode.objects.select_for_update().select_related("division").get(pk=parent.pk)
+        raise ActionError(
+            f"一次最多新建 {limit} 个地址，收到 {len(names)} 个。", field="names", code="too_many"
+        )
+    parent = AddressNode.objects.select_for_update(of=("self",)).select_related("division").get(pk=parent.pk)
     if not parent.is_in_use:
         raise ActionError(f"上级地址已{parent.get_status_display()}，不能在其下新增。", field="parent")
     if kind not in ALLOWED_CHILDREN[parent.kind]:
-        raise ActionError(f"{parent.get_kind_display()}下不能直接建{Kind(kind).label}。", field="kind", code="hierarchy")
+        raise ActionError(
+            f"{parent.get_kind_display()}下不能直接建{Kind(kind).label}。", field="kind", code="hierarchy"
+        )
     keyed: dict[str, str] = {}
     for raw in names:
         key, display = _key(kind, raw)
         if key in keyed:
-            raise ActionError(f"{LABELS[Kind(kind)]}“{display}”在列表中重复。", field="names", code="duplicate")
+            raise ActionError(
+                f"{LABELS[Kind(kind)]}“{display}”在列表中重复。", field="names", code="duplicate"
+            )
         keyed[key] = display
-    taken = set(AddressNode.objects.filter(sibling_scope=f"N{parent.pk}", kind=kind, status=Status.IN_USE,
-                                           norm_key__in=list(keyed)).values_list("norm_key", flat=True))
+    taken = set(
+        AddressNode.objects.filter(
+            sibling_scope=f"N{parent.pk}", kind=kind, status=Status.IN_USE, norm_key__in=list(keyed)
+        ).values_list("norm_key", flat=True)
+    )
     if taken:
         shown = "、".join(keyed[k] for k in sorted(taken)[:10])
-        raise ActionError(f"{LABELS[Kind(kind)]}与已有地址重复，未新建任何地址：{shown}。", field="names",
-                          code="duplicate")
+        raise ActionError(
+            f"{LABELS[Kind(kind)]}与已有地址重复，未新建任何地址：{shown}。", field="names", code="duplicate"
+        )
     chain = [*(a.name for a in parent.ancestors()), parent.name]
     road = _top_road(parent)
     division_name = division_full_name(parent.division)
@@ -470,13 +609,27 @@ def batch_create_children(actor: Actor, parent: AddressNode, kind: str, names: l
     nodes = []
     for key, display in keyed.items():
         full = _full_text(division_name, road, [*chain, display])
-        nodes.append(AddressNode(
-            kind=kind, division=parent.division, parent=parent, code=f"{parent.code}-{_segment(seq)}",
-            depth=parent.depth + 1, name=display, norm_key=key, sibling_scope=f"N{parent.pk}",
-            full_text=full, search_text=_search_text(full),
-        ))
+        nodes.append(
+            AddressNode(
+                kind=kind,
+                division=parent.division,
+                parent=parent,
+                code=f"{parent.code}-{_segment(seq)}",
+                depth=parent.depth + 1,
+                name=display,
+                norm_key=key,
+                sibling_scope=f"N{parent.pk}",
+                full_text=full,
+                search_text=_search_text(full),
+            )
+        )
         seq += 1
     AddressNode.objects.bulk_create(nodes, batch_size=1000)
-    _record(actor, AddressChange.Action.BATCH_CREATE, f"批量新建 {len(nodes)} 个{Kind(kind).label}：{parent.full_text}",
-            node=parent, after={"kind": kind, "count": len(nodes)})
+    _record(
+        actor,
+        AddressChange.Action.BATCH_CREATE,
+        f"批量新建 {len(nodes)} 个{Kind(kind).label}：{parent.full_text}",
+        node=parent,
+        after={"kind": kind, "count": len(nodes)},
+    )
     return nodes

@@ -36,17 +36,46 @@ class RoadSerializer(serializers.ModelSerializer[Road]):
 
 
 class AddressNodeSerializer(serializers.ModelSerializer[AddressNode]):
-    division = serializers.SlugRelatedField(slug_field="code", queryset=Division.objects.all(), required=False)
-    parent = serializers.PrimaryKeyRelatedField(queryset=AddressNode.objects.all(), required=False, allow_null=True)
+    division = serializers.SlugRelatedField(
+        slug_field="code", queryset=Division.objects.all(), required=False
+    )
+    parent: serializers.PrimaryKeyRelatedField[AddressNode] = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        queryset=AddressNode.objects.all(), required=False, allow_null=True
+    )
     road = serializers.PrimaryKeyRelatedField(queryset=Road.objects.all(), required=False, allow_null=True)
     element_class = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = AddressNode
-        fields = ["id", "code", "kind", "element_class", "division", "road", "parent", "name", "norm_key",
-                  "full_text", "status", "merged_into", "depth", "created_at", "updated_at"]
-        read_only_fields = ["id", "code", "element_class", "norm_key", "full_text", "status", "merged_into",
-                            "depth", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "code",
+            "kind",
+            "element_class",
+            "division",
+            "road",
+            "parent",
+            "name",
+            "norm_key",
+            "full_text",
+            "status",
+            "merged_into",
+            "depth",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "code",
+            "element_class",
+            "norm_key",
+            "full_text",
+            "status",
+            "merged_into",
+            "depth",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class RoomPatternSerializer(serializers.Serializer[Any]):
@@ -65,7 +94,7 @@ class MergeSerializer(serializers.Serializer[Any]):
 
 
 class ChangeSerializer(serializers.ModelSerializer[AddressChange]):
-    actor = serializers.StringRelatedField()
+    actor: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
 
     class Meta:
         model = AddressChange
@@ -76,12 +105,20 @@ def _region_scoped(qs: QuerySet[Any], field: str) -> QuerySet[Any]:
     return qs.filter(**{f"{field}__startswith": settings.YBSS_REGION})
 
 
-@extend_schema_view(list=extend_schema(summary="街路巷列表", parameters=[
-    OpenApiParameter("division", str, description="区划代码前缀"),
-    OpenApiParameter("q", str, description="名称包含")]),
-    retrieve=extend_schema(summary="单条街路巷"), create=extend_schema(summary="新建街路巷"))
-class RoadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                  viewsets.GenericViewSet[Road]):
+@extend_schema_view(
+    list=extend_schema(
+        summary="街路巷列表",
+        parameters=[
+            OpenApiParameter("division", str, description="区划代码前缀"),
+            OpenApiParameter("q", str, description="名称包含"),
+        ],
+    ),
+    retrieve=extend_schema(summary="单条街路巷"),
+    create=extend_schema(summary="新建街路巷"),
+)
+class RoadViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[Road]
+):
     serializer_class = RoadSerializer
     permission_classes = [permissions.IsAuthenticated, EditAddresses]
 
@@ -110,17 +147,25 @@ class RoadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
 
 @extend_schema_view(
-    list=extend_schema(summary="标准地址列表与检索", parameters=[
-        OpenApiParameter("within", str, description="地址编码或区划代码前缀：只列出其中的地址"),
-        OpenApiParameter("q", str, description="检索词：标准地址全称的任意部分，空格分隔多个词"),
-        OpenApiParameter("kind", str, enum=Kind.values, description="地址类型"),
-        OpenApiParameter("parent", int, description="上级地址 ID：只列出其直接下级"),
-        OpenApiParameter("status", str, enum=Status.values, description="状态，默认只列在用")]),
+    list=extend_schema(
+        summary="标准地址列表与检索",
+        parameters=[
+            OpenApiParameter("within", str, description="地址编码或区划代码前缀：只列出其中的地址"),
+            OpenApiParameter("q", str, description="检索词：标准地址全称的任意部分，空格分隔多个词"),
+            OpenApiParameter("kind", str, enum=Kind.values, description="地址类型"),
+            OpenApiParameter("parent", int, description="上级地址 ID：只列出其直接下级"),
+            OpenApiParameter("status", str, enum=Status.values, description="状态，默认只列在用"),
+        ],
+    ),
     retrieve=extend_schema(summary="单个标准地址"),
     create=extend_schema(summary="新建门牌、小区、楼栋、单元或户室"),
 )
-class AddressNodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                         viewsets.GenericViewSet[AddressNode]):
+class AddressNodeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[AddressNode],
+):
     serializer_class = AddressNodeSerializer
     permission_classes = [permissions.IsAuthenticated, EditAddresses]
 
@@ -143,19 +188,36 @@ class AddressNodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         ser = self.get_serializer(data=request.data)
         ser.is_valid(raise_exception=True)
         data = ser.validated_data
-        node = actions.create_node(request.user, data["kind"], data["name"], division=data.get("division"),
-                                   road=data.get("road"), parent=data.get("parent"))
+        node = actions.create_node(
+            request.user,
+            data["kind"],
+            data["name"],
+            division=data.get("division"),
+            road=data.get("road"),
+            parent=data.get("parent"),
+        )
         return Response(self.get_serializer(node).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="按规则批量生成单元和户室", request=RoomPatternSerializer,
-                   responses={201: AddressNodeSerializer(many=True)})
+    @extend_schema(
+        summary="按规则批量生成单元和户室",
+        request=RoomPatternSerializer,
+        responses={201: AddressNodeSerializer(many=True)},
+    )
     @action(detail=True, methods=["post"])
     def rooms(self, request: Request, pk: str | None = None) -> Response:
         ser = RoomPatternSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        rooms = actions.batch_create_rooms(request.user, self.get_object(), actions.RoomPattern(**ser.validated_data))
-        return Response({"created": len(rooms), "first": rooms[0].code if rooms else None,
-                         "last": rooms[-1].code if rooms else None}, status=status.HTTP_201_CREATED)
+        rooms = actions.batch_create_rooms(
+            request.user, self.get_object(), actions.RoomPattern(**ser.validated_data)
+        )
+        return Response(
+            {
+                "created": len(rooms),
+                "first": rooms[0].code if rooms else None,
+                "last": rooms[-1].code if rooms else None,
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(summary="更名", request=RenameSerializer, responses=AddressNodeSerializer)
     @action(detail=True, methods=["post"])

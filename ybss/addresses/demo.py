@@ -20,11 +20,55 @@ DEMO_COUNTY = "130731"
 SMALL_DWELLINGS = 3000
 COUNTY_DWELLINGS = 120_000
 
-ROAD_STEMS = ["轩辕", "涿鹿", "迎宾", "建设", "文化", "府前", "东风", "新华", "永安", "和平", "胜利", "解放",
-              "人民", "振兴", "桑干", "黄帝", "蚩尤", "合符", "鼓楼", "滨河", "开发", "工业", "育才", "光明"]
+ROAD_STEMS = [
+    "轩辕",
+    "涿鹿",
+    "迎宾",
+    "建设",
+    "文化",
+    "府前",
+    "东风",
+    "新华",
+    "永安",
+    "和平",
+    "胜利",
+    "解放",
+    "人民",
+    "振兴",
+    "桑干",
+    "黄帝",
+    "蚩尤",
+    "合符",
+    "鼓楼",
+    "滨河",
+    "开发",
+    "工业",
+    "育才",
+    "光明",
+]
 ROAD_KINDS = ["路", "大街", "街", "巷", "胡同"]
-COMPOUND_STEMS = ["阳光", "锦绣", "幸福", "和谐", "金色", "翠苑", "华府", "名都", "康乐", "泰和", "丽景", "书香",
-                  "御景", "龙城", "盛世", "景苑", "怡园", "瑞祥", "东方", "新城"]
+COMPOUND_STEMS = [
+    "阳光",
+    "锦绣",
+    "幸福",
+    "和谐",
+    "金色",
+    "翠苑",
+    "华府",
+    "名都",
+    "康乐",
+    "泰和",
+    "丽景",
+    "书香",
+    "御景",
+    "龙城",
+    "盛世",
+    "景苑",
+    "怡园",
+    "瑞祥",
+    "东方",
+    "新城",
+]
 COMPOUND_KINDS = ["小区", "家园", "花园", "新村", "公寓", "嘉园"]
 
 
@@ -35,14 +79,17 @@ class DemoReport:
     dwellings: int = 0
 
 
-def build_demo(seed: int = 2023, dwellings: int = SMALL_DWELLINGS,
-               progress: Callable[[str], None] | None = None) -> DemoReport:
+def build_demo(
+    seed: int = 2023, dwellings: int = SMALL_DWELLINGS, progress: Callable[[str], None] | None = None
+) -> DemoReport:
     rng = random.Random(seed)
     report = DemoReport()
     county = Division.objects.get(code=DEMO_COUNTY)
     townships = list(Division.objects.filter(parent=county).order_by("code"))
-    communities = {t.code: list(Division.objects.filter(parent=t, level=Level.COMMUNITY).order_by("code"))
-                   for t in townships}
+    communities = {
+        t.code: list(Division.objects.filter(parent=t, level=Level.COMMUNITY).order_by("code"))
+        for t in townships
+    }
     roads: dict[str, list[Road]] = {}
     for t in townships:
         stems = rng.sample(ROAD_STEMS, k=rng.randint(3, 6))
@@ -87,15 +134,18 @@ def _urban(rng: random.Random, community: Division, roads: list[Road], report: D
             )
             report.nodes += 2 + len(buildings)
             for building in buildings:
-                pattern = actions.RoomPattern(floors=rng.choice([5, 6, 6, 7, 11, 18]), units=rng.randint(1, 3),
-                                              rooms_per_floor=2)
+                pattern = actions.RoomPattern(
+                    floors=rng.choice([5, 6, 6, 7, 11, 18]), units=rng.randint(1, 3), rooms_per_floor=2
+                )
                 rooms = actions.batch_create_rooms(None, building, pattern)
                 report.nodes += len(rooms) + pattern.units
                 report.dwellings += len(rooms)
 
 
 def _village(rng: random.Random, village: Division, report: DemoReport) -> None:
-    groups = [actions.create_node(None, Kind.GROUP, str(g), division=village) for g in range(1, rng.randint(3, 9))]
+    groups = [
+        actions.create_node(None, Kind.GROUP, str(g), division=village) for g in range(1, rng.randint(3, 9))
+    ]
     report.nodes += len(groups)
     for group in groups:
         plates = actions.batch_create_children(

@@ -12,11 +12,14 @@ class RoadForm(forms.Form):
 
 class NodeForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=Kind.choices)
-    name = forms.CharField(label=_("号码或名称"), max_length=200, help_text=_("门牌号 18、楼栋 3、单元 2、户室 502，或小区名称"))
+    name = forms.CharField(
+        label=_("号码或名称"), max_length=200, help_text=_("门牌号 18、楼栋 3、单元 2、户室 502，或小区名称")
+    )
     road = forms.TypedChoiceField(label=_("街路巷"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args: object, kinds: list[str], roads: list[tuple[int, str]] | None = None,
-                 **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, kinds: list[str], roads: list[tuple[int, str]] | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         field = self.fields["kind"]
         assert isinstance(field, forms.ChoiceField)
@@ -31,8 +34,9 @@ class NodeForm(forms.Form):
 
 class RoomPatternForm(forms.Form):
     floors = forms.IntegerField(label=_("层数"), min_value=1, max_value=99, initial=6)
-    units = forms.IntegerField(label=_("单元数"), min_value=0, max_value=30, initial=2,
-                               help_text=_("0 表示不分单元"))
+    units = forms.IntegerField(
+        label=_("单元数"), min_value=0, max_value=30, initial=2, help_text=_("0 表示不分单元")
+    )
     rooms_per_floor = forms.IntegerField(label=_("每单元每层户数"), min_value=1, max_value=99, initial=2)
     first_floor = forms.IntegerField(label=_("起始楼层"), min_value=-5, max_value=99, initial=1)
 

@@ -84,7 +84,9 @@ def ancestor_codes(code: str) -> list[str]:
 class Road(models.Model):
     """A street, road, lane or alley (街路巷)."""
 
-    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="roads", verbose_name=_("所属区划"))
+    division = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="roads", verbose_name=_("所属区划")
+    )
     name = models.CharField(_("名称"), max_length=100)
     norm_key = models.CharField(_("规范键"), max_length=100)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.IN_USE)
@@ -100,7 +102,9 @@ class Road(models.Model):
         ordering = ["division_id", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["division", "norm_key"], condition=Q(status="in_use"), name="road_unique_name_in_division"
+                fields=["division", "norm_key"],
+                condition=Q(status="in_use"),
+                name="road_unique_name_in_division",
             )
         ]
 
@@ -132,10 +136,20 @@ class AddressNode(models.Model):
         Division, on_delete=models.PROTECT, related_name="address_nodes", verbose_name=_("所属社区/村")
     )
     road = models.ForeignKey(
-        Road, on_delete=models.PROTECT, null=True, blank=True, related_name="doorplates", verbose_name=_("街路巷")
+        Road,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="doorplates",
+        verbose_name=_("街路巷"),
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级"),
     )
     code = models.CharField(_("地址编码"), max_length=64, unique=True)
     depth = models.PositiveSmallIntegerField(_("层级"))
@@ -200,10 +214,20 @@ class AddressChange(models.Model):
         MOVE = "move", _("随合并迁移")
 
     node = models.ForeignKey(
-        AddressNode, on_delete=models.PROTECT, null=True, blank=True, related_name="changes", verbose_name=_("地址")
+        AddressNode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("地址"),
     )
     road = models.ForeignKey(
-        Road, on_delete=models.PROTECT, null=True, blank=True, related_name="changes", verbose_name=_("街路巷")
+        Road,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("街路巷"),
     )
     action = models.CharField(_("操作"), max_length=16, choices=Action.choices)
     summary = models.CharField(_("说明"), max_length=400)

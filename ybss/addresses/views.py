@@ -49,12 +49,16 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
     if division.level < Level.COMMUNITY:
         children = Division.objects.filter(parent=division)
         if not division.code.startswith(settings.YBSS_REGION):
-            children = children.filter(code__in=[settings.YBSS_REGION[: len(division.code) + n] for n in (2, 3)])
+            children = children.filter(
+                code__in=[settings.YBSS_REGION[: len(division.code) + n] for n in (2, 3)]
+            )
         ctx["children"] = children
     if division.level >= Level.TOWNSHIP:
         ctx["roads"] = Road.objects.filter(division__code__startswith=division.code[:9], status=Status.IN_USE)
     if division.level == Level.COMMUNITY:
-        ctx["nodes"] = _page(request, AddressNode.objects.filter(division=division, depth=1).select_related("road"))
+        ctx["nodes"] = _page(
+            request, AddressNode.objects.filter(division=division, depth=1).select_related("road")
+        )
     ctx["can_edit"] = request.user.has_perm(EDIT_PERM) and division.code.startswith(settings.YBSS_REGION)
     return render(request, "addresses/division.html", ctx)
 
@@ -62,27 +66,35 @@ def division_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def node_detail(request: HttpRequest, pk: int) -> HttpResponse:
     node = get_object_or_404(AddressNode.objects.select_related("division", "road", "merged_into"), pk=pk)
-    return render(request, "addresses/node.html", {
-        "node": node,
-        "ancestors": node.ancestors(),
-        "division_ancestors": [*node.division.ancestors(), node.division],
-        "children": _page(request, AddressNode.objects.filter(parent=node)),
-        "history": AddressChange.objects.filter(node=node).select_related("actor")[:20],
-        "child_kinds": [Kind(k).label for k in ALLOWED_CHILDREN[node.kind]],
-        "can_edit": request.user.has_perm(EDIT_PERM) and node.is_in_use,
-    })
+    return render(
+        request,
+        "addresses/node.html",
+        {
+            "node": node,
+            "ancestors": node.ancestors(),
+            "division_ancestors": [*node.division.ancestors(), node.division],
+            "children": _page(request, AddressNode.objects.filter(parent=node)),
+            "history": AddressChange.objects.filter(node=node).select_related("actor")[:20],
+            "child_kinds": [Kind(k).label for k in ALLOWED_CHILDREN[node.kind]],
+            "can_edit": request.user.has_perm(EDIT_PERM) and node.is_in_use,
+        },
+    )
 
 
 @login_required
 def road_detail(request: HttpRequest, pk: int) -> HttpResponse:
     road = get_object_or_404(Road.objects.select_related("division"), pk=pk)
-    return render(request, "addresses/road.html", {
-        "road": road,
-        "division_ancestors": [*road.division.ancestors(), road.division],
-        "plates": _page(request, AddressNode.objects.filter(road=road).order_by("norm_key")),
-        "history": AddressChange.objects.filter(road=road).select_related("actor")[:20],
-        "can_edit": request.user.has_perm(EDIT_PERM),
-    })
+    return render(
+        request,
+        "addresses/road.html",
+        {
+            "road": road,
+            "division_ancestors": [*road.division.ancestors(), road.division],
+            "plates": _page(request, AddressNode.objects.filter(road=road).order_by("norm_key")),
+            "history": AddressChange.objects.filter(road=road).select_related("actor")[:20],
+            "can_edit": request.user.has_perm(EDIT_PERM),
+        },
+    )
 
 
 @login_required
@@ -116,8 +128,12 @@ def road_create(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, f"已新建街路巷 {road.name}。")
             return redirect("addresses:division", code=division.code)
-    return _form_page(request, "addresses/form.html", form, {"title": f"在{division.short_name}新建街路巷",
-                                                              "division": division})
+    return _form_page(
+        request,
+        "addresses/form.html",
+        form,
+        {"title": f"在{division.short_name}新建街路巷", "division": division},
+    )
 
 
 @login_required
@@ -126,22 +142,40 @@ def road_create(request: HttpRequest, code: str) -> HttpResponse:
 def node_create(request: HttpRequest, code: str) -> HttpResponse:
     """A top-level node in a community: door plate on a road, village group or compound."""
     division = get_object_or_404(Division, code=code, level=Level.COMMUNITY)
-    roads = [(r.pk, r.name) for r in Road.objects.filter(
-        division__code__in=[division.code, division.code[:9]], status=Status.IN_USE)]
-    form = NodeForm(request.POST or None, kinds=list(ALLOWED_CHILDREN[None]), roads=roads,
-                    initial={"kind": request.GET.get("kind", Kind.DOORPLATE)})
+    roads = [
+        (r.pk, r.name)
+        for r in Road.objects.filter(
+            division__code__in=[division.code, division.code[:9]], status=Status.IN_USE
+        )
+    ]
+    form = NodeForm(
+        request.POST or None,
+        kinds=list(ALLOWED_CHILDREN[None]),
+        roads=roads,
+        initial={"kind": request.GET.get("kind", Kind.DOORPLATE)},
+    )
     if request.method == "POST" and form.is_valid():
-        road = Road.objects.filter(pk=form.cleaned_data.get("road")).first() if form.cleaned_data.get("road") else None
+        road_id = form.cleaned_data.get("road")
+        road = Road.objects.filter(pk=road_id).first() if road_id else None
         try:
-            node = actions.create_node(request.user, form.cleaned_data["kind"], form.cleaned_data["name"],
-                                       division=division, road=road)
+            node = actions.create_node(
+                request.user,
+                form.cleaned_data["kind"],
+                form.cleaned_data["name"],
+                division=division,
+                road=road,
+            )
         except ActionError as exc:
             _apply_error(form, exc)
         else:
             messages.success(request, f"已新建 {node.full_text}。")
             return redirect("addresses:node", pk=node.pk)
-    return _form_page(request, "addresses/form.html", form, {"title": f"在{division.short_name}新建地址",
-                                                              "division": division})
+    return _form_page(
+        request,
+        "addresses/form.html",
+        form,
+        {"title": f"在{division.short_name}新建地址", "division": division},
+    )
 
 
 @login_required
@@ -155,14 +189,17 @@ def child_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = NodeForm(request.POST or None, kinds=kinds, initial={"kind": request.GET.get("kind", kinds[0])})
     if request.method == "POST" and form.is_valid():
         try:
-            node = actions.create_node(request.user, form.cleaned_data["kind"], form.cleaned_data["name"],
-                                       parent=parent)
+            node = actions.create_node(
+                request.user, form.cleaned_data["kind"], form.cleaned_data["name"], parent=parent
+            )
         except ActionError as exc:
             _apply_error(form, exc)
         else:
             messages.success(request, f"已新建 {node.full_text}。")
             return redirect("addresses:node", pk=node.pk)
-    return _form_page(request, "addresses/form.html", form, {"title": f"在 {parent.full_text} 下新建", "node": parent})
+    return _form_page(
+        request, "addresses/form.html", form, {"title": f"在 {parent.full_text} 下新建", "node": parent}
+    )
 
 
 @login_required
@@ -173,15 +210,24 @@ def rooms_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = RoomPatternForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            rooms = actions.batch_create_rooms(request.user, building, actions.RoomPattern(**form.cleaned_data))
+            rooms = actions.batch_create_rooms(
+                request.user, building, actions.RoomPattern(**form.cleaned_data)
+            )
         except ActionError as exc:
             _apply_error(form, exc)
         else:
             messages.success(request, f"已生成 {len(rooms)} 户。")
             return redirect("addresses:node", pk=building.pk)
-    return _form_page(request, "addresses/form.html", form, {
-        "title": f"为 {building.full_text} 按规则生成单元和户室", "node": building,
-        "hint": "例如 6 层 × 2 个单元 × 每层 2 户，户室编号 101…602。"})
+    return _form_page(
+        request,
+        "addresses/form.html",
+        form,
+        {
+            "title": f"为 {building.full_text} 按规则生成单元和户室",
+            "node": building,
+            "hint": "例如 6 层 × 2 个单元 × 每层 2 户，户室编号 101…602。",
+        },
+    )
 
 
 @login_required
@@ -198,7 +244,9 @@ def node_rename(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"已更名为 {node.full_text}。")
             return redirect("addresses:node", pk=node.pk)
-    return _form_page(request, "addresses/form.html", form, {"title": f"更名：{node.full_text}", "node": node})
+    return _form_page(
+        request, "addresses/form.html", form, {"title": f"更名：{node.full_text}", "node": node}
+    )
 
 
 @login_required
@@ -236,9 +284,17 @@ def node_merge(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, f"已合并到 {target.full_text}。")
                 return redirect("addresses:node", pk=target.pk)
-    return _form_page(request, "addresses/form.html", form, {
-        "title": f"合并：{node.full_text}", "node": node,
-        "hint": "用于同一地址被重复录入的情况：本地址的下级地址将迁移到保留的地址下，本地址标为“已合并”。"})
+    return _form_page(
+        request,
+        "addresses/form.html",
+        form,
+        {
+            "title": f"合并：{node.full_text}",
+            "node": node,
+            "hint": "用于同一地址被重复录入的情况：本地址的下级地址将迁移到保留的地址下，"
+            "本地址标为“已合并”。",
+        },
+    )
 
 
 @login_required
@@ -255,4 +311,6 @@ def node_demolish(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"已标记拆除 {count} 个地址。")
             return redirect("addresses:node", pk=node.pk)
-    return _form_page(request, "addresses/form.html", form, {"title": f"拆除：{node.full_text}", "node": node})
+    return _form_page(
+        request, "addresses/form.html", form, {"title": f"拆除：{node.full_text}", "node": node}
+    )

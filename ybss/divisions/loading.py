@@ -58,7 +58,9 @@ def load_divisions(scope: str | None = None) -> LoadReport:
     codes = {r.code for r in records}
     existing_qs = Division.objects.all()
     if scope is not None:
-        existing_qs = existing_qs.filter(code__startswith=scope) | existing_qs.filter(code__in=_scope_prefixes(scope))
+        existing_qs = existing_qs.filter(code__startswith=scope) | existing_qs.filter(
+            code__in=_scope_prefixes(scope)
+        )
     existing = dict(existing_qs.values_list("code", "name"))
     known_parents = codes | set(existing)
 
@@ -69,7 +71,9 @@ def load_divisions(scope: str | None = None) -> LoadReport:
         old = existing.get(rec.code)
         if old is None:
             parent = rec.parent_code
-            inserts.append((rec.code, rec.name, rec.short_name, rec.level, parent if parent in known_parents else None))
+            inserts.append(
+                (rec.code, rec.name, rec.short_name, rec.level, parent if parent in known_parents else None)
+            )
         elif old != rec.name:
             updates.append((rec.name, rec.short_name, rec.code))
         else:
@@ -109,7 +113,9 @@ def _load_successors() -> int:
             continue
         for new in data.successor_codes(rec.code):
             if (rec.code, new) not in have:
-                rows.append(DivisionSuccessor(old_code=rec.code, old_name=rec.name, abolished=rec.end, new_code=new))
+                rows.append(
+                    DivisionSuccessor(old_code=rec.code, old_name=rec.name, abolished=rec.end, new_code=new)
+                )
                 have.add((rec.code, new))
     DivisionSuccessor.objects.bulk_create(rows, batch_size=1000)
     return len(rows)

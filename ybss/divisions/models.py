@@ -28,7 +28,12 @@ class Division(models.Model):
     short_name = models.CharField(_("简称"), max_length=100, db_index=True)
     level = models.PositiveSmallIntegerField(_("级别"), choices=Level.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级"),
     )
 
     objects = DivisionQuerySet.as_manager()
@@ -63,7 +68,9 @@ class DivisionSuccessor(models.Model):
     class Meta:
         verbose_name = _("区划代码沿革")
         verbose_name_plural = _("区划代码沿革")
-        constraints = [models.UniqueConstraint(fields=["old_code", "new_code"], name="division_successor_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["old_code", "new_code"], name="division_successor_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.old_code} {self.old_name} → {self.new_code}"

@@ -8,6 +8,7 @@ which is what makes "everything inside X" a prefix test.
 
 from __future__ import annotations
 
+import io
 import lzma
 import re
 from collections.abc import Iterator
@@ -92,10 +93,14 @@ def short_name(name: str) -> str:
     return base
 
 
+def _open_data(name: str) -> io.TextIOWrapper:
+    raw = resources.files("ybss.data").joinpath(name).open("rb")
+    return io.TextIOWrapper(lzma.LZMAFile(raw), encoding="utf-8")
+
+
 def iter_divisions(data_file: str = "divisions.tsv.xz") -> Iterator[DivisionRecord]:
     """Every division in the shipped data, parents before children."""
-    ref = resources.files("ybss.data").joinpath(data_file)
-    with ref.open("rb") as raw, lzma.open(raw, "rt", encoding="utf-8") as fh:
+    with _open_data(data_file) as fh:
         next(fh)  # header
         for line in fh:
             code, _, name = line.rstrip("\n").partition("\t")
@@ -120,8 +125,7 @@ def history() -> dict[str, HistoricCode]:
     A code that was abolished and later reused keeps its latest meaning.
     """
     out: dict[str, HistoricCode] = {}
-    ref = resources.files("ybss.data").joinpath("division_history.tsv.xz")
-    with ref.open("rb") as raw, lzma.open(raw, "rt", encoding="utf-8") as fh:
+    with _open_data("division_history.tsv.xz") as fh:
         next(fh)
         for line in fh:
             parts = line.rstrip("\n").split("\t")

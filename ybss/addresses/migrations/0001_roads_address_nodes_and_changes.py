@@ -6,88 +6,239 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('divisions', '0001_division_tree_and_successors'),
+        ("divisions", "0001_division_tree_and_successors"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Road',
+            name="Road",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('norm_key', models.CharField(max_length=100, verbose_name='规范键')),
-                ('status', models.CharField(choices=[('in_use', '在用'), ('merged', '已合并'), ('demolished', '已拆除')], default='in_use', max_length=12, verbose_name='状态')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('division', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='roads', to='divisions.division', verbose_name='所属区划')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='addresses.road', verbose_name='合并到')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("norm_key", models.CharField(max_length=100, verbose_name="规范键")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("in_use", "在用"), ("merged", "已合并"), ("demolished", "已拆除")],
+                        default="in_use",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "division",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="roads",
+                        to="divisions.division",
+                        verbose_name="所属区划",
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="addresses.road",
+                        verbose_name="合并到",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '街路巷',
-                'verbose_name_plural': '街路巷',
-                'ordering': ['division_id', 'name'],
+                "verbose_name": "街路巷",
+                "verbose_name_plural": "街路巷",
+                "ordering": ["division_id", "name"],
             },
         ),
         migrations.CreateModel(
-            name='AddressNode',
+            name="AddressNode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('group', '村民小组'), ('doorplate', '门牌号'), ('compound', '小区/单位院'), ('building', '楼栋'), ('unit', '单元'), ('room', '户室')], max_length=12, verbose_name='类型')),
-                ('code', models.CharField(max_length=64, unique=True, verbose_name='地址编码')),
-                ('depth', models.PositiveSmallIntegerField(verbose_name='层级')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('norm_key', models.CharField(max_length=100, verbose_name='规范键')),
-                ('sibling_scope', models.CharField(max_length=80, verbose_name='同级范围')),
-                ('full_text', models.CharField(max_length=400, verbose_name='标准地址全称')),
-                ('search_text', models.CharField(max_length=400, verbose_name='检索文本')),
-                ('status', models.CharField(choices=[('in_use', '在用'), ('merged', '已合并'), ('demolished', '已拆除')], default='in_use', max_length=12, verbose_name='状态')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('division', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='address_nodes', to='divisions.division', verbose_name='所属社区/村')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='addresses.addressnode', verbose_name='合并到')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='addresses.addressnode', verbose_name='上级')),
-                ('road', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='doorplates', to='addresses.road', verbose_name='街路巷')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("group", "村民小组"),
+                            ("doorplate", "门牌号"),
+                            ("compound", "小区/单位院"),
+                            ("building", "楼栋"),
+                            ("unit", "单元"),
+                            ("room", "户室"),
+                        ],
+                        max_length=12,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, unique=True, verbose_name="地址编码")),
+                ("depth", models.PositiveSmallIntegerField(verbose_name="层级")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("norm_key", models.CharField(max_length=100, verbose_name="规范键")),
+                ("sibling_scope", models.CharField(max_length=80, verbose_name="同级范围")),
+                ("full_text", models.CharField(max_length=400, verbose_name="标准地址全称")),
+                ("search_text", models.CharField(max_length=400, verbose_name="检索文本")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("in_use", "在用"), ("merged", "已合并"), ("demolished", "已拆除")],
+                        default="in_use",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "division",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="address_nodes",
+                        to="divisions.division",
+                        verbose_name="所属社区/村",
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="addresses.addressnode",
+                        verbose_name="合并到",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="addresses.addressnode",
+                        verbose_name="上级",
+                    ),
+                ),
+                (
+                    "road",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="doorplates",
+                        to="addresses.road",
+                        verbose_name="街路巷",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '标准地址',
-                'verbose_name_plural': '标准地址',
-                'ordering': ['code'],
+                "verbose_name": "标准地址",
+                "verbose_name_plural": "标准地址",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='AddressChange',
+            name="AddressChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('create', '新建'), ('batch_create', '批量生成'), ('rename', '更名'), ('merge', '合并'), ('demolish', '拆除'), ('move', '随合并迁移')], max_length=16, verbose_name='操作')),
-                ('summary', models.CharField(max_length=400, verbose_name='说明')),
-                ('before', models.JSONField(blank=True, default=dict, verbose_name='变更前')),
-                ('after', models.JSONField(blank=True, default=dict, verbose_name='变更后')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='时间')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('node', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='changes', to='addresses.addressnode', verbose_name='地址')),
-                ('road', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='changes', to='addresses.road', verbose_name='街路巷')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "新建"),
+                            ("batch_create", "批量生成"),
+                            ("rename", "更名"),
+                            ("merge", "合并"),
+                            ("demolish", "拆除"),
+                            ("move", "随合并迁移"),
+                        ],
+                        max_length=16,
+                        verbose_name="操作",
+                    ),
+                ),
+                ("summary", models.CharField(max_length=400, verbose_name="说明")),
+                ("before", models.JSONField(blank=True, default=dict, verbose_name="变更前")),
+                ("after", models.JSONField(blank=True, default=dict, verbose_name="变更后")),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="时间")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "node",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="changes",
+                        to="addresses.addressnode",
+                        verbose_name="地址",
+                    ),
+                ),
+                (
+                    "road",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="changes",
+                        to="addresses.road",
+                        verbose_name="街路巷",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '地址变更记录',
-                'verbose_name_plural': '地址变更记录',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "地址变更记录",
+                "verbose_name_plural": "地址变更记录",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='road',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'in_use')), fields=('division', 'norm_key'), name='road_unique_name_in_division'),
+            model_name="road",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "in_use")),
+                fields=("division", "norm_key"),
+                name="road_unique_name_in_division",
+            ),
         ),
         migrations.AddIndex(
-            model_name='addressnode',
-            index=models.Index(fields=['division', 'kind'], name='address_node_division_kind'),
+            model_name="addressnode",
+            index=models.Index(fields=["division", "kind"], name="address_node_division_kind"),
         ),
         migrations.AddConstraint(
-            model_name='addressnode',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'in_use')), fields=('sibling_scope', 'kind', 'norm_key'), name='address_node_unique_key_among_siblings'),
+            model_name="addressnode",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "in_use")),
+                fields=("sibling_scope", "kind", "norm_key"),
+                name="address_node_unique_key_among_siblings",
+            ),
         ),
     ]

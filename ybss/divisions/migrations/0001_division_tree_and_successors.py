@@ -5,41 +5,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Division',
+            name="Division",
             fields=[
-                ('code', models.CharField(max_length=12, primary_key=True, serialize=False, verbose_name='区划代码')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('short_name', models.CharField(db_index=True, max_length=100, verbose_name='简称')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, '省级'), (2, '地级'), (3, '县级'), (4, '乡镇街道'), (5, '社区/村')], verbose_name='级别')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='divisions.division', verbose_name='上级')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=12, primary_key=True, serialize=False, verbose_name="区划代码"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("short_name", models.CharField(db_index=True, max_length=100, verbose_name="简称")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "省级"), (2, "地级"), (3, "县级"), (4, "乡镇街道"), (5, "社区/村")],
+                        verbose_name="级别",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="divisions.division",
+                        verbose_name="上级",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政区划',
-                'verbose_name_plural': '行政区划',
-                'ordering': ['code'],
+                "verbose_name": "行政区划",
+                "verbose_name_plural": "行政区划",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='DivisionSuccessor',
+            name="DivisionSuccessor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_code', models.CharField(db_index=True, max_length=6, verbose_name='旧代码')),
-                ('old_name', models.CharField(max_length=100, verbose_name='旧名称')),
-                ('abolished', models.CharField(blank=True, max_length=10, verbose_name='弃用年份')),
-                ('new_code', models.CharField(max_length=6, verbose_name='现行代码')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("old_code", models.CharField(db_index=True, max_length=6, verbose_name="旧代码")),
+                ("old_name", models.CharField(max_length=100, verbose_name="旧名称")),
+                ("abolished", models.CharField(blank=True, max_length=10, verbose_name="弃用年份")),
+                ("new_code", models.CharField(max_length=6, verbose_name="现行代码")),
             ],
             options={
-                'verbose_name': '区划代码沿革',
-                'verbose_name_plural': '区划代码沿革',
-                'constraints': [models.UniqueConstraint(fields=('old_code', 'new_code'), name='division_successor_unique')],
+                "verbose_name": "区划代码沿革",
+                "verbose_name_plural": "区划代码沿革",
+                "constraints": [
+                    models.UniqueConstraint(fields=("old_code", "new_code"), name="division_successor_unique")
+                ],
             },
         ),
     ]

@@ -29,9 +29,14 @@ class Command(BaseCommand):
     help = "生成涿鹿县（130731）演示数据和演示管理员账号；密码只打印这一次。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--seed", type=int, default=2023, help="随机种子（默认 2023），相同种子生成相同数据")
-        parser.add_argument("--scale", default="small",
-                            help=f"small（约 {SMALL_DWELLINGS} 户，默认）、county（约 {COUNTY_DWELLINGS} 户）或户数")
+        parser.add_argument(
+            "--seed", type=int, default=2023, help="随机种子（默认 2023），相同种子生成相同数据"
+        )
+        parser.add_argument(
+            "--scale",
+            default="small",
+            help=f"small（约 {SMALL_DWELLINGS} 户，默认）、county（约 {COUNTY_DWELLINGS} 户）或户数",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         target = parse_scale(str(options["scale"]))

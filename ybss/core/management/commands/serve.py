@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
         from ybss.wsgi import application
 
-        class Server(BaseApplication):  # type: ignore[misc]
+        class Server(BaseApplication):
             def load_config(self) -> None:
                 self.cfg.set("bind", f"{host}:{port}" if ":" not in host else f"[{host}]:{port}")
                 self.cfg.set("workers", max(1, options["workers"]))
