@@ -31,7 +31,9 @@ def test_punctuation_unified() -> None:
     assert normalize("5—7号") == normalize("5－7号") == "5-7号"
 
 
-@pytest.mark.parametrize(("radical", "standard"), [("⻄", "西"), ("⻓", "长"), ("⻔", "门"), ("⻢", "马"), ("⻩", "黄")])
+@pytest.mark.parametrize(
+    ("radical", "standard"), [("⻄", "西"), ("⻓", "长"), ("⻔", "门"), ("⻢", "马"), ("⻩", "黄")]
+)
 def test_radical_supplement_mapped(radical: str, standard: str) -> None:
     assert normalize(radical) == standard
 
@@ -94,7 +96,9 @@ def test_numbers_become_digits(text: str, expected: str) -> None:
     assert normalize(text) == expected
 
 
-@pytest.mark.parametrize("name", ["三里屯", "十里河", "三门峡市", "五一路", "七星村", "八一广场", "三元里", "两河口", "五楼村"])
+@pytest.mark.parametrize(
+    "name", ["三里屯", "十里河", "三门峡市", "五一路", "七星村", "八一广场", "三元里", "两河口", "五楼村"]
+)
 def test_numerals_in_names_unchanged(name: str) -> None:
     assert normalize(name) == name
 

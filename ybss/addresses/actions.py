@@ -52,7 +52,8 @@ def _segment(n: int) -> str:
 
 def _next_sequence(prefix: str, depth: int) -> int:
     last = (
-        AddressNode.objects.filter(code__startswith=f"{prefix}-", depth=depth)
+        AddressNode.objects.within(f"{prefix}-")
+        .filter(depth=depth)
         .order_by("-code")
         .values_list("code", flat=True)
         .first()
@@ -179,7 +180,11 @@ def create_node(
         raise ActionError(f"未知的地址类型：{kind}", field="kind")
     key, display = _key(kind, name)
     if parent is not None:
-        parent = AddressNode.objects.select_for_update(of=("self",)).select_related("division", "road").get(pk=parent.pk)
+        parent = (
+            AddressNode.objects.select_for_update(of=("self",))
+            .select_related("division", "road")
+            .get(pk=parent.pk)
+        )
         if not parent.is_in_use:
             raise ActionError(
                 f"上级地址“{parent.name}”已{parent.get_status_display()}，不能在其下新增。", field="parent"
@@ -316,7 +321,9 @@ def batch_create_rooms(actor: Actor, building: AddressNode, pattern: RoomPattern
     collision and nothing at all is created.
     """
     pattern.check(settings.YBSS_MAX_BATCH_ROOMS)
-    building = AddressNode.objects.select_for_update(of=("self",)).select_related("division").get(pk=building.pk)
+    building = (
+        AddressNode.objects.select_for_update(of=("self",)).select_related("division").get(pk=building.pk)
+    )
     if building.kind != Kind.BUILDING:
         raise ActionError("只能为楼栋批量生成单元和户室。", field="building")
     if not building.is_in_use:
@@ -453,11 +460,7 @@ def _refresh_subtree_text(node: AddressNode) -> None:
     road = node.road if node.depth == 1 else _top_road(node)
     division_name = division_full_name(node.division)
     names = {a.code: a.name for a in node.ancestors()}
-    items = [
-        n
-        for n in AddressNode.objects.within(node.code)
-        if n.code == node.code or n.code.startswith(node.code + "-")
-    ]
+    items = list(AddressNode.objects.within(node.code))
     names.update((n.code, n.name) for n in items)
     for item in items:
         item.full_text = _full_text(
@@ -473,8 +476,8 @@ def demolish_node(actor: Actor, node: AddressNode, reason: str = "") -> int:
     node = AddressNode.objects.select_for_update().get(pk=node.pk)
     if not node.is_in_use:
         raise ActionError(f"地址已{node.get_status_display()}。", field="status")
-    qs = AddressNode.objects.filter(code__startswith=node.code, status=Status.IN_USE)
-    qs = qs.filter(code=node.code) | qs.filter(code__startswith=node.code + "-")
+    # Segments are fixed-width, so the code prefix is exactly the subtree.
+    qs = AddressNode.objects.within(node.code).filter(status=Status.IN_USE)
     count = qs.update(status=Status.DEMOLISHED)
     _record(
         actor,
@@ -526,11 +529,7 @@ def merge_nodes(actor: Actor, source: AddressNode, target: AddressNode) -> Addre
         old_prefix = child.code
         new_prefix = f"{target.code}-{_segment(seq)}"
         seq += 1
-        subtree = [
-            n
-            for n in AddressNode.objects.filter(code__startswith=old_prefix)
-            if n.code == old_prefix or n.code.startswith(old_prefix + "-")
-        ]
+        subtree = list(AddressNode.objects.within(old_prefix))
         for n in subtree:
             n.code = new_prefix + n.code[len(old_prefix) :]
         # Codes are unique; moving a whole subtree in one UPDATE could collide

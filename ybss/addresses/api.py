@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ybss.core.db import prefix_q
 from ybss.core.errors import ActionError
 from ybss.divisions.models import Division
 
@@ -102,7 +103,7 @@ class ChangeSerializer(serializers.ModelSerializer[AddressChange]):
 
 
 def _region_scoped(qs: QuerySet[Any], field: str) -> QuerySet[Any]:
-    return qs.filter(**{f"{field}__startswith": settings.YBSS_REGION})
+    return qs.filter(prefix_q(field, settings.YBSS_REGION))
 
 
 @extend_schema_view(
@@ -126,7 +127,7 @@ class RoadViewSet(
         qs = _region_scoped(Road.objects.select_related("division"), "division__code")
         params = self.request.query_params
         if params.get("division"):
-            qs = qs.filter(division__code__startswith=params["division"][:12])
+            qs = qs.filter(prefix_q("division__code", params["division"][:12]))
         if params.get("q"):
             qs = qs.filter(name__contains=params["q"][:50])
         return qs.order_by("id")

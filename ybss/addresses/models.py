@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ybss.core.db import prefix_q
 from ybss.divisions.models import Division
 
 CODE_SEGMENT = 4
@@ -118,7 +119,7 @@ class AddressNodeQuerySet(models.QuerySet["AddressNode"]):
 
     def within(self, code: str) -> AddressNodeQuerySet:
         """Nodes whose code starts with ``code``: a division, or a node and its subtree."""
-        return self.filter(code__startswith=code)
+        return self.filter(prefix_q("code", code, self.db))
 
     def search(self, text: str) -> AddressNodeQuerySet:
         """Every term must appear in the node's canonical text, spaces ignored."""

@@ -18,14 +18,16 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
+from ybss.lib import cn_numerals
 from ybss.lib.divisions import DivisionRecord, iter_divisions, successor_codes
 from ybss.lib.divisions import short_name as division_short_name
 
-from .normalize import fold
+from .normalize import fold, prepare
 
 __all__ = ["Gazetteer", "NameHit", "get_gazetteer", "kind_for"]
 
 _LEVEL_LENGTHS = (0, 2, 4, 6, 9, 12)
+_NUMERALS = frozenset(cn_numerals.NUMERAL_CHARS)
 # Rows that exist in the NBS tables only to hold the level structure; they
 # are never written in an address.
 _PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
@@ -43,8 +45,12 @@ _ETHNIC = (
 _AUTONOMOUS = re.compile(r"自治[州县旗]$")
 _DEVZONE = re.compile(r"(开发区|高新区|园区|试验区|保税区|新区|管理区|管委会|示范区|合作区)$")
 # Text that, right after a name, shows the name belongs to a road, not to a
-# division: 西湖路 is a road even though 西湖 is a county short name.
-_ROAD_AFTER = re.compile(r"(路|街(?!道)|大街|大道|道|巷|弄|胡同|公路|里\d)")
+# division: 西湖路 and 中山北路 are roads even though 西湖 and 中山 are short
+# names of divisions.
+_ROAD_AFTER = re.compile(
+    r"[东西南北中]{0,2}(?:[一二三四五六七八九十\d]环)?(路|街(?!道)|大街|大道|道|巷|弄|胡同|公路|里\d)"
+    r"(?![村镇乡屯庄社寨堡营])"  # 东街村 is a village, not a street
+)
 _COMMITTEE = re.compile(r"(居民委员会|村民委员会|居委会|村委会|委员会|委会|办事处)")
 
 
@@ -160,6 +166,12 @@ class Gazetteer:
                 continue
             for key in _formal_keys(level, name):
                 _add(formal, key, idx)
+                if not _NUMERALS.isdisjoint(key):
+                    # Text reaches the index with numbers already converted
+                    # (二号卜乡 reads 2号卜乡), so such names are indexed both ways.
+                    converted = prepare(key).text
+                    if converted != key:
+                        _add(formal, converted, idx)
             if level <= 3:
                 for key in _short_keys(level, name):
                     _add(informal, key, idx)
@@ -270,7 +282,10 @@ class Gazetteer:
                 found = _get(index, key)
                 if not found:
                     continue
-                if _ROAD_AFTER.match(text, end):
+                # A full county or city name followed by 路 is still the county
+                # (唐山市路北区); short names and village names are not.
+                guarded = informal or any(self._levels[i] >= 4 for i in found)
+                if guarded and _ROAD_AFTER.match(text, end):
                     continue
                 if any(self._levels[i] >= 4 for i in found):
                     m = _COMMITTEE.match(text, end)
@@ -289,9 +304,10 @@ def _formal_keys(level: int, name: str) -> list[str]:
         short = division_short_name(folded)
         if short != folded:
             keys.append(short)
-        if not short.endswith(("社区", "村", "嘎查", "街道", "镇", "乡")) and level == 5 and len(short) >= 2:
-            # 城关居委会 is stored as 城关; a bare 城关 would swallow 城关镇, so
-            # only the spellings with a suffix are indexed.
+        if level == 5 and not short.endswith(("社区", "村", "嘎查")) and len(short) >= 2:
+            # 城关居委会 is stored as 城关 and 化稍营镇居委会 as 化稍营镇; bare,
+            # they would take the place of a town, so only the spellings with
+            # a committee suffix are indexed.
             keys = [k for k in keys if k != short] + [short + "社区", short + "居委会"]
     return keys
 

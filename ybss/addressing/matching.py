@@ -74,6 +74,7 @@ WEIGHTS = {
     "floor": 0.5,
     "room": 2.0,
 }
+_DEPTH = {k: i for i, k in enumerate(("town", "community", *KEY_KINDS))}
 CONFIDENT = 0.85
 REVIEW = 0.6
 # Two candidates closer than this are a tie, whatever their scores: a human decides.
@@ -209,6 +210,8 @@ def _score_one(parsed: ParsedAddress, ident: dict[str, str], cand: Candidate) ->
             notes.append(f"区划 {parsed.division_code}≠{cand.division_code}")
 
     theirs = {k: element_value(k, v) for k, v in cand.elements.items() if k in WEIGHTS and v}
+    my_depth = max((_DEPTH[k] for k in ident if k in _DEPTH), default=-1)
+    their_depth = max((_DEPTH[k] for k in theirs if k in _DEPTH), default=-1)
     for kind in WEIGHTS:
         if kind == "division":
             continue
@@ -218,11 +221,14 @@ def _score_one(parsed: ParsedAddress, ident: dict[str, str], cand: Candidate) ->
         if a is None and b is None:
             continue
         if a is None:
-            # A more specific candidate than the address: possible, not proven.
-            total += w * 0.5
+            # Below the address's last element the candidate is a child node (a
+            # room of the building asked for): a different thing. Above it, the
+            # address merely left a part out (no road before the compound).
+            total += w if _DEPTH[kind] > my_depth else w * 0.25
             extra.append(kind)
         elif b is None:
-            total += w * 0.5
+            # Likewise a candidate that stops early is a parent node.
+            total += w if _DEPTH[kind] > their_depth else w * 0.5
             missing.append(kind)
         elif a == b:
             total += w
@@ -241,6 +247,9 @@ def _score_one(parsed: ParsedAddress, ident: dict[str, str], cand: Candidate) ->
     score = got / total if total else 0.0
     if "division" in disagreed:
         # Same street and number in another district is another address.
+        score *= 0.6
+    if any(k in NUMBER_KINDS for k in disagreed):
+        # So is room 503 next to room 502, however much else agrees.
         score *= 0.6
     score = round(min(max(score, 0.0), 1.0), 4)
     return MatchResult(

@@ -145,7 +145,7 @@ _DEVZONE = re.compile(
 )
 _TOWN = re.compile(rf"[{_CJK}]{{1,8}}?(?:街道办事处|街道|镇|乡)(?![路街道巷])")
 _COMMUNITY = re.compile(rf"[{_CJK}]{{1,10}}?(?:社区居委会|社区|居委会|村委会|村(?=\d+(?:组|队|社|号)|$|,))")
-_POI_RUN = re.compile(rf"[A-Z]*[{_CJK}]+")
+_POI_RUN = re.compile(rf"[A-Z]*(?:(?!第\d)[{_CJK}])+")  # 第3栋 starts a number, not a name
 # Words that end a compound or building name. Longer ones first so that the
 # poi/subpoi split prefers 东部软件园 over 东部软件.
 _POI_SUFFIXES = (

@@ -35,7 +35,7 @@ class DivisionViewSet(viewsets.ReadOnlyModelViewSet[Division]):
         if params.get("parent"):
             qs = qs.filter(parent_id=params["parent"])
         if params.get("within"):
-            qs = qs.filter(code__startswith=params["within"])
+            qs = qs.within(params["within"][:12])
         if params.get("level", "").isdigit():
             qs = qs.filter(level=int(params["level"]))
         if params.get("q"):

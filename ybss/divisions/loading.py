@@ -58,9 +58,7 @@ def load_divisions(scope: str | None = None) -> LoadReport:
     codes = {r.code for r in records}
     existing_qs = Division.objects.all()
     if scope is not None:
-        existing_qs = existing_qs.filter(code__startswith=scope) | existing_qs.filter(
-            code__in=_scope_prefixes(scope)
-        )
+        existing_qs = existing_qs.within(scope) | existing_qs.filter(code__in=_scope_prefixes(scope))
     existing = dict(existing_qs.values_list("code", "name"))
     known_parents = codes | set(existing)
 

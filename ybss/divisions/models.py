@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ybss.core.db import prefix_q
 from ybss.lib import divisions as data
 
 
@@ -17,7 +18,7 @@ class Level(models.IntegerChoices):
 class DivisionQuerySet(models.QuerySet["Division"]):
     def within(self, code: str) -> DivisionQuerySet:
         """The division and everything under it: a prefix range on the primary key."""
-        return self.filter(code__startswith=code)
+        return self.filter(prefix_q("code", code, self.db))
 
 
 class Division(models.Model):
