@@ -7,12 +7,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ybss.core.errors import ActionError
+from ybss.core.paging import CappedPaginator
 from ybss.divisions.models import Division, Level
 
 from . import actions
@@ -29,7 +29,7 @@ def _apply_error(form: Any, exc: ActionError) -> None:
 
 
 def _page(request: HttpRequest, qs: Any) -> Any:
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @login_required

@@ -1,0 +1,27 @@
+"""Pagination for lists that may be very long."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.core.paginator import Paginator
+
+COUNT_CAP = 1000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``COUNT_CAP + 1`` rows.
+
+    A county-wide search can match tens of thousands of rooms, and counting
+    all of them costs more than finding the first page. Nobody pages through
+    a thousand results; past the cap the page says "more than 1000" and asks
+    for a narrower search.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: COUNT_CAP + 1].count()  # type: ignore[no-any-return,index]
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
