@@ -52,8 +52,8 @@ def _candidates() -> list[Candidate]:
 def test_exact_node_is_confident(zhuolu: Gazetteer) -> None:
     parsed = parse("涿鹿县涿鹿镇轩辕路十八号阳光小区三栋二单元502室", gazetteer=zhuolu)
     results = match(parsed, _candidates())
-    assert [r.candidate_id for r in results][0] == "room"
     best = results[0]
+    assert best.candidate_id == "room"
     assert best.score == 1.0 and best.status == "confident" and best.confident
     assert set(best.agreed) >= {"division", "road", "road_no", "poi", "building", "unit", "room"}
     by_id = {r.candidate_id: r for r in results}

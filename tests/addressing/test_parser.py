@@ -318,3 +318,25 @@ def test_html_text_still_parses(zhuolu: Gazetteer) -> None:
     _check_spans(r)
     assert r.division_code == "130731100"
     assert r.get("town").raw == "涿鹿镇"  # type: ignore[union-attr]
+
+
+def test_abolished_county_name_resolves_to_successor(hangzhou: Gazetteer) -> None:
+    r = parse("北京市崇文区", gazetteer=hangzhou)
+    assert r.division_code == "110101"  # merged into 东城区 in 2010
+    district = r.get("district")
+    assert district is not None and district.raw == "崇文区" and district.value == "东城区"
+    assert any("已撤销" in w and "东城区" in w for w in r.warnings)
+
+
+def test_abolished_county_split_between_successors_is_ambiguous(hangzhou: Gazetteer) -> None:
+    r = parse("杭州市江干区凯旋路88号", gazetteer=hangzhou)
+    assert r.ambiguous
+    assert {c.code for c in r.candidates} == {"330102", "330114"}
+    assert r.division_code == "3301"  # both successors are in 杭州市
+    assert r.value("road") == "凯旋路"
+
+
+def test_numbered_road(hangzhou: Gazetteer) -> None:
+    r = parse("白杨街道6号大街452号", gazetteer=hangzhou)
+    _check_spans(r)
+    assert _triples(r)[1:] == [("road", "6号大街", "6号大街"), ("road_no", "452号", "452")]

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from ybss.lib import cn_numerals
-from ybss.lib.divisions import DivisionRecord, iter_divisions, successor_codes
+from ybss.lib.divisions import DivisionRecord, history, iter_divisions, successor_codes
 from ybss.lib.divisions import short_name as division_short_name
 
 from .normalize import fold, prepare
@@ -102,12 +102,15 @@ def _short_keys(level: int, name: str) -> list[str]:
 class NameHit:
     """One division name found in text: where it ends and which divisions it may be."""
 
-    __slots__ = ("codes", "end", "informal")
+    __slots__ = ("codes", "end", "historic", "informal")
 
-    def __init__(self, end: int, codes: tuple[str, ...], informal: bool) -> None:
+    def __init__(self, end: int, codes: tuple[str, ...], informal: bool, historic: str | None = None) -> None:
         self.end = end
         self.codes = codes
         self.informal = informal
+        # Set to the abolished county's years of use when the name is
+        # no longer in use and ``codes`` are its successors.
+        self.historic = historic
 
     def __repr__(self) -> str:
         return f"NameHit(end={self.end}, codes={self.codes!r}, informal={self.informal})"
@@ -131,6 +134,7 @@ class Gazetteer:
         self._names: list[str] = []
         self._formal: dict[str, int | tuple[int, ...]] = {}
         self._informal: dict[str, int | tuple[int, ...]] = {}
+        self._historic: dict[str, tuple[tuple[str, ...], str]] = {}
         self._maxlen = 0
 
     # -- building ---------------------------------------------------------
@@ -177,7 +181,28 @@ class Gazetteer:
                     _add(informal, key, idx)
         self._codes, self._levels, self._names = codes, levels, names
         self._formal, self._informal = formal, informal
+        self._historic = self._historic_names() if self._records is None else {}
         self._maxlen = max((len(k) for k in formal), default=0)
+
+    def _historic_names(self) -> dict[str, tuple[tuple[str, ...], str]]:
+        """Names of abolished counties (江干区, 崇文区) → their current successors.
+
+        People keep writing the old name for years after a merger; the name
+        resolves to the successors, which may be several (then it is reported
+        as ambiguous like any other shared name).
+        """
+        out: dict[str, tuple[tuple[str, ...], str]] = {}
+        for code, rec in history().items():
+            if rec.in_use or code.endswith("00") or rec.name in self._formal or len(rec.name) < 2:
+                continue
+            current = tuple(c for c in successor_codes(code) if self._find(c) is not None)
+            if current:
+                note = f"{rec.start}—{rec.end}年"
+                old = out.get(rec.name)
+                if old is not None:
+                    current = tuple(dict.fromkeys(old[0] + current))
+                out[rec.name] = (current, note)
+        return out
 
     # -- records ----------------------------------------------------------
     def __len__(self) -> int:
@@ -188,6 +213,10 @@ class Gazetteer:
         if not code.isdigit() or len(code) not in _LEVEL_LENGTHS[1:]:
             return None
         self._ensure()
+        return self._find(code)
+
+    def _find(self, code: str) -> int | None:
+        # Usable while building (no _ensure: the build lock is not re-entrant).
         padded = _pad(code)
         i = bisect_left(self._codes, padded)
         if i < len(self._codes) and self._codes[i] == padded and _LEVEL_LENGTHS[self._levels[i]] == len(code):
@@ -292,6 +321,9 @@ class Gazetteer:
                     if m is not None:
                         end = m.end()
                 hits.append(NameHit(end, tuple(self._code_at(i) for i in found), informal))
+            old = self._historic.get(key)
+            if old is not None and not hits:
+                hits.append(NameHit(pos + length, old[0], False, old[1]))
         return hits
 
 

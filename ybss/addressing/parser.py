@@ -129,6 +129,7 @@ _SEPARATORS = frozenset(",.:;()!?/\\|*+=&^%$@ -")
 _ROAD = re.compile(
     rf"(?:[A-Z\d]{{1,6}})?[{_CJK}]{{1,14}}?(?:大道|大街|路|街(?!道)|巷|胡同|(?<!街)道|公路|国道|省道)"
 )
+_NUMBERED_ROAD = re.compile(r"\d{1,3}号?(?:大街|大道|路|街(?!道)|巷)")
 _ROAD_NO = re.compile(r"(\d+组)?\d+[A-Z]?(?:[-之]\d+)?号(?:院)?(?:附\d+号?)?(?!楼)")
 _LANE = re.compile(r"\d+弄(?:支弄)?")
 _GROUP = re.compile(r"(\d+)(?:村民小组|小组|组|队|社)(?!区|团)(\d+号(?!楼))?")
@@ -212,6 +213,11 @@ class _Parser:
             level = (0, 0, 1, 0, 2, 0, 3, 0, 0, 4, 0, 0, 5)[min(levels)]
             kind = kind_for(level, self.gz.name(codes[0]) or "")
             self.flush_other(pos)
+            if hit.historic is not None:
+                now = "、".join(self.gz.short_name(c) or c for c in codes)
+                self.warnings.append(
+                    f"“{self.s[pos : hit.end]}”为已撤销区划（{hit.historic}），按现行区划处理：{now}"
+                )
             self.chain.append(_Div(pos, hit.end, codes, hit.informal))
             self.chain_elements.append(len(self.elements))
             self.emit(kind, pos, hit.end, normalize_name(self.s[pos : hit.end]))
@@ -300,6 +306,12 @@ class _Parser:
     def structural(self, pos: int) -> int | None:
         s = self.s
         has = self.has
+        if s[pos].isdigit() and not has("road", "poi", "building"):
+            # Numbered roads: 6号大街, 2号路.
+            m = _NUMBERED_ROAD.match(s, pos)
+            if m is not None:
+                self.emit("road", pos, m.end())
+                return m.end()
         if s[pos].isdigit() or s[pos] == "第" or "A" <= s[pos] <= "Z" or s[pos] in "-负地":
             return self.number(pos)
         if not has("road", "poi", "building"):
