@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ybss_bench")
@@ -63,7 +64,7 @@ def main() -> None:
             "--queries",
             str(args.queries),
         ]
-        subprocess.run(cmd, env=env, check=True, cwd=ROOT)
+        subprocess.run(cmd, env=env, check=True, cwd=ROOT)  # noqa: S603 - our own script
 
 
 def reset_pg() -> None:
@@ -90,7 +91,8 @@ def run_worker(target: str, rooms: int, queries: int) -> None:
     report = load_divisions(None)
     load_seconds = time.perf_counter() - started
     print(
-        f"\n[{target}] whole-country division load: {report.created:,} rows in {load_seconds:.1f} s (target < 60 s)"
+        f"\n[{target}] whole-country division load: {report.created:,} rows in {load_seconds:.1f} s"
+        " (target < 60 s)"
     )
 
     started = time.perf_counter()
@@ -112,10 +114,13 @@ def build_base(rooms: int) -> list[str]:
     buildings_needed = max(1, rooms // per_building)
     per_community = max(1, buildings_needed // len(communities) // 4 + 1)
     table = AddressNode._meta.db_table
-    cols = "(kind, division_id, parent_id, code, depth, name, norm_key, sibling_scope, full_text, search_text, status, created_at, updated_at)"
+    cols = (
+        "(kind, division_id, parent_id, code, depth, name, norm_key, sibling_scope, full_text, search_text,"
+        " status, created_at, updated_at)"
+    )
     made = 0
     next_id = 1
-    rows: list[tuple[object, ...]] = []
+    rows: list[tuple[Any, ...]] = []
     now = "2026-01-01 00:00:00+00"
 
     def add(
@@ -207,7 +212,7 @@ def build_base(rooms: int) -> list[str]:
     return [c for c, _ in communities]
 
 
-def timed(fn, n: int) -> list[float]:  # type: ignore[no-untyped-def]
+def timed(fn: Any, n: int) -> list[float]:
     for _ in range(10):  # warm the caches; the figures are for a running server
         fn()
     out = []
@@ -229,16 +234,15 @@ def summary(label: str, samples: list[float], baseline: list[float]) -> None:
 
 
 def measure(target: str, communities: list[str], n: int) -> None:
-    from ybss.core.paging import CappedPaginator as Paginator
-
     from ybss.addresses.models import AddressNode
+    from ybss.core.paging import CappedPaginator as Paginator
 
     rng = random.Random(11)
     total = AddressNode.objects.count()
     used = [c for c in communities if AddressNode.objects.filter(division_id=c).exists()]
     buildings = list(AddressNode.objects.filter(kind="building").values_list("code", flat=True)[:5000])
 
-    def page(qs) -> None:  # type: ignore[no-untyped-def]
+    def page(qs: Any) -> None:
         p = Paginator(qs.order_by("code"), 50)
         number = rng.randint(1, max(1, min(p.num_pages, 20)))
         list(p.page(number).object_list)
@@ -248,7 +252,10 @@ def measure(target: str, communities: list[str], n: int) -> None:
         list(AddressNode.objects.filter(pk__gte=start).order_by("pk")[:50])
 
     base = timed(baseline, n)
-    print(f"[{target}] latency over {n} queries each, page of 50 with its count (capped at 1001, as the pages do):")
+    print(
+        f"[{target}] latency over {n} queries each, page of 50 with its count"
+        " (capped at 1001, as the pages do):"
+    )
     summary(
         "list: rooms of one community (prefix)",
         timed(lambda: page(AddressNode.objects.in_use().within(rng.choice(used)).filter(kind="room")), n),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from django.core.paginator import Paginator
 
@@ -20,7 +21,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: COUNT_CAP + 1].count()  # type: ignore[no-any-return,index]
+        head: Any = self.object_list[: COUNT_CAP + 1]
+        return int(head.count())
 
     @property
     def capped(self) -> bool:

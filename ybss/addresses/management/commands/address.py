@@ -70,8 +70,8 @@ class Command(BaseCommand):
             division = Division.objects.filter(code=o["division"]).first()
             if division is None:
                 raise CommandError(f"找不到区划代码 {o['division']}。")
-            road = actions.create_road(None, division, o["name"])
-            self.stdout.write(f"{road.pk}\t{road.name}")
+            new_road = actions.create_road(None, division, o["name"])
+            self.stdout.write(f"{new_road.pk}\t{new_road.name}")
         elif sub == "create":
             division = Division.objects.filter(code=o["division"]).first() if o["division"] else None
             road = Road.objects.filter(pk=o["road"]).first() if o["road"] else None
