@@ -34,7 +34,7 @@ lint: install-dev
 	$(BIN)/ruff format --check ybss/lib ybss/addressing
 
 typecheck: install-dev
-	$(BIN)/mypy ybss tests bench
+	SECRET_KEY=typecheck YBSS_ENV_FILE=/nonexistent $(BIN)/mypy ybss tests bench
 
 migrations-check: install-dev
 	SECRET_KEY=check YBSS_ENV_FILE=/nonexistent DATABASE_URL=sqlite:///:memory: $(BIN)/ybss makemigrations --check --dry-run
