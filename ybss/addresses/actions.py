@@ -260,6 +260,23 @@ def create_node(
     return node
 
 
+def _child(parent: AddressNode, kind: str, name: str, key: str, seq: int) -> AddressNode:
+    """An unsaved node under ``parent``; its canonical text extends the parent's."""
+    full = f"{parent.full_text} {name}"
+    return AddressNode(
+        kind=kind,
+        division_id=parent.division_id,
+        parent=parent,
+        code=f"{parent.code}-{_segment(seq)}",
+        depth=parent.depth + 1,
+        name=name,
+        norm_key=key,
+        sibling_scope=f"N{parent.pk}",
+        full_text=full,
+        search_text=_search_text(full),
+    )
+
+
 def _top_road(node: AddressNode) -> Road | None:
     top_code = "-".join(node.code.split("-")[:2])
     top = AddressNode.objects.select_related("road").filter(code=top_code).first()
@@ -328,15 +345,12 @@ def batch_create_rooms(actor: Actor, building: AddressNode, pattern: RoomPattern
         raise ActionError("只能为楼栋批量生成单元和户室。", field="building")
     if not building.is_in_use:
         raise ActionError(f"楼栋已{building.get_status_display()}。", field="building")
-    chain = [*(a.name for a in building.ancestors()), building.name]
-    road = _top_road(building)
-    division_name = division_full_name(building.division)
     numbers = pattern.room_numbers()
 
-    parents: list[tuple[AddressNode, list[str]]] = []
+    parents: list[AddressNode] = []
     new_units: list[AddressNode] = []
     if pattern.units == 0:
-        parents.append((building, chain))
+        parents.append(building)
     else:
         seq = _next_sequence(building.code, building.depth + 1)
         existing_units = {
@@ -347,25 +361,13 @@ def batch_create_rooms(actor: Actor, building: AddressNode, pattern: RoomPattern
             key = str(u)
             unit = existing_units.get(key)
             if unit is None:
-                full = _full_text(division_name, road, [*chain, f"{u}单元"])
-                unit = AddressNode(
-                    kind=Kind.UNIT,
-                    division=building.division,
-                    parent=building,
-                    code=f"{building.code}-{_segment(seq)}",
-                    depth=building.depth + 1,
-                    name=f"{u}单元",
-                    norm_key=key,
-                    sibling_scope=f"N{building.pk}",
-                    full_text=full,
-                    search_text=_search_text(full),
-                )
+                unit = _child(building, Kind.UNIT, f"{u}单元", key, seq)
                 seq += 1
                 new_units.append(unit)
-            parents.append((unit, [*chain, unit.name]))
+            parents.append(unit)
     AddressNode.objects.bulk_create(new_units)
 
-    existing_parent_ids = [p.pk for p, _ in parents if p.pk is not None]
+    existing_parent_ids = [p.pk for p in parents if p.pk is not None]
     taken = set(
         AddressNode.objects.filter(
             parent_id__in=existing_parent_ids, kind=Kind.ROOM, status=Status.IN_USE
@@ -373,7 +375,7 @@ def batch_create_rooms(actor: Actor, building: AddressNode, pattern: RoomPattern
     )
     clashes = [
         f"{p.name}{n}室" if p.kind == Kind.UNIT else f"{n}室"
-        for p, _ in parents
+        for p in parents
         for n in numbers
         if (p.pk, n) in taken
     ]
@@ -385,24 +387,10 @@ def batch_create_rooms(actor: Actor, building: AddressNode, pattern: RoomPattern
             code="duplicate",
         )
     rooms: list[AddressNode] = []
-    for parent, parent_chain in parents:
+    for parent in parents:
         seq = _next_sequence(parent.code, parent.depth + 1)
         for n in numbers:
-            full = _full_text(division_name, road, [*parent_chain, f"{n}室"])
-            rooms.append(
-                AddressNode(
-                    kind=Kind.ROOM,
-                    division=building.division,
-                    parent=parent,
-                    code=f"{parent.code}-{_segment(seq)}",
-                    depth=parent.depth + 1,
-                    name=f"{n}室",
-                    norm_key=n,
-                    sibling_scope=f"N{parent.pk}",
-                    full_text=full,
-                    search_text=_search_text(full),
-                )
-            )
+            rooms.append(_child(parent, Kind.ROOM, f"{n}室", n, seq))
             seq += 1
     AddressNode.objects.bulk_create(rooms, batch_size=1000)
     _record(
@@ -601,27 +589,10 @@ def batch_create_children(
         raise ActionError(
             f"{LABELS[Kind(kind)]}与已有地址重复，未新建任何地址：{shown}。", field="names", code="duplicate"
         )
-    chain = [*(a.name for a in parent.ancestors()), parent.name]
-    road = _top_road(parent)
-    division_name = division_full_name(parent.division)
     seq = _next_sequence(parent.code, parent.depth + 1)
     nodes = []
     for key, display in keyed.items():
-        full = _full_text(division_name, road, [*chain, display])
-        nodes.append(
-            AddressNode(
-                kind=kind,
-                division=parent.division,
-                parent=parent,
-                code=f"{parent.code}-{_segment(seq)}",
-                depth=parent.depth + 1,
-                name=display,
-                norm_key=key,
-                sibling_scope=f"N{parent.pk}",
-                full_text=full,
-                search_text=_search_text(full),
-            )
-        )
+        nodes.append(_child(parent, kind, display, key, seq))
         seq += 1
     AddressNode.objects.bulk_create(nodes, batch_size=1000)
     _record(
