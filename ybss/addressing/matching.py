@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
 from .normalize import normalize_name, normalize_number
-from .parser import DIVISION_KINDS, NUMBER_KINDS, ParsedAddress, parse
+from .parser import DIVISION_KINDS, KEY_KINDS, NUMBER_KINDS, ParsedAddress, parse
 
 __all__ = [
     "CONFIDENT",
@@ -21,20 +21,6 @@ __all__ = [
     "match",
 ]
 
-# Kinds that make up the identity of an address below the division, in key order.
-KEY_KINDS = (
-    "village_group",
-    "road",
-    "road_no",
-    "subroad",
-    "subroad_no",
-    "poi",
-    "subpoi",
-    "building",
-    "unit",
-    "floor",
-    "room",
-)
 KIND_LABELS = {
     "division": "区划",
     "province": "省",

@@ -19,8 +19,8 @@ __all__ = [
 ]
 
 DIVISION_KINDS = ("province", "city", "district", "devzone", "town", "community")
-ELEMENT_KINDS = (
-    *DIVISION_KINDS,
+# Kinds that make up the identity of an address below the division, in key order.
+KEY_KINDS = (
     "village_group",
     "road",
     "road_no",
@@ -32,6 +32,10 @@ ELEMENT_KINDS = (
     "unit",
     "floor",
     "room",
+)
+ELEMENT_KINDS = (
+    *DIVISION_KINDS,
+    *KEY_KINDS,
     "other",
 )
 NUMBER_KINDS = frozenset({"village_group", "road_no", "subroad_no", "building", "unit", "floor", "room"})
