@@ -65,18 +65,8 @@ class AddressNodeSerializer(serializers.ModelSerializer[AddressNode]):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "id",
-            "code",
-            "element_class",
-            "norm_key",
-            "full_text",
-            "status",
-            "merged_into",
-            "depth",
-            "created_at",
-            "updated_at",
-        ]
+        # Only what a client chooses on creation is writable; the rest comes from the actions.
+        read_only_fields = [f for f in fields if f not in ("kind", "division", "road", "parent", "name")]
 
 
 class RoomPatternSerializer(serializers.Serializer[Any]):
