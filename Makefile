@@ -6,7 +6,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/ybss_test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint typecheck migrations-check test-sqlite test-pg bench clean
+.PHONY: run test install install-dev lint typecheck migrations-check messages-check test-sqlite test-pg bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,8 @@ install-dev: $(BIN)/python
 
 .env:
 	@$(BIN)/python -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" > .env
-	@echo "已生成 .env（含随机 SECRET_KEY）。"
+	@$(BIN)/ybss keys generate --id k1 | sed 's/^# [^：]*：//' >> .env
+	@echo "已生成 .env（随机 SECRET_KEY 和字段加密密钥；请妥善备份，丢失密钥将无法解密数据）。"
 
 run: install .env
 	$(BIN)/ybss migrate --verbosity 0
@@ -52,7 +53,11 @@ test-pg: install-dev
 	fi; \
 	echo "PostgreSQL: $$url"; DATABASE_URL="$$url" $(BIN)/pytest -q
 
-test: lint typecheck migrations-check test-sqlite test-pg
+# The English catalogue must cover every message in the source (needs gettext).
+messages-check: install-dev
+	scripts/check_messages.sh
+
+test: lint typecheck migrations-check messages-check test-sqlite test-pg
 
 bench: install-dev
 	$(BIN)/python bench/addresses.py

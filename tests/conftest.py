@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth import get_user_model
 from django.test import Client
 
+from ybss.access.models import Jurisdiction, UserAccess
+from ybss.access.roles import Role
 from ybss.addresses import actions
 from ybss.addresses.models import AddressNode, Kind, Road
 from ybss.divisions.loading import load_divisions
@@ -16,6 +18,7 @@ from ybss.divisions.models import Division
 
 COUNTY = "130731"
 TOWN = "130731100"  # 涿鹿镇
+OTHER_TOWN = "130731101"  # 张家堡镇
 COMMUNITY = "130731100002"  # 鼓楼社区
 VILLAGE = "130731100201"  # 西头堡村
 
@@ -36,24 +39,44 @@ def village(db: Any) -> Division:
     return Division.objects.get(code=VILLAGE)
 
 
-@pytest.fixture
-def alice(django_user_model: Any) -> Any:
-    group, _ = Group.objects.get_or_create(name="派出所管理员")
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="addresses"))
-    user = django_user_model.objects.create_user("alice", password="alice-password-1")
-    user.groups.add(group)
+def make_user(username: str, role: str, *prefixes: str, kind: str = Jurisdiction.Kind.STATION) -> Any:
+    """A user with one role over one jurisdiction made of ``prefixes``."""
+    user = get_user_model().objects.create_user(username, password=f"{username}-password-1")
+    place = Jurisdiction.objects.create(name=f"{username} 辖区", kind=kind, prefixes=list(prefixes))
+    access = UserAccess.objects.create(user=user, role=role)
+    access.jurisdictions.add(place)
     return user
 
 
 @pytest.fixture
-def bob(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user("bob", password="bob-password-1")
+def alice(db: Any) -> Any:
+    """Station administrator of 涿鹿镇 (130731100)."""
+    return make_user("alice", Role.STATION_ADMIN, TOWN)
+
+
+@pytest.fixture
+def bob(db: Any) -> Any:
+    """County supervisor: reads everywhere in the county, writes nothing."""
+    return make_user("bob", Role.SUPERVISOR, COUNTY, kind=Jurisdiction.Kind.COUNTY_BUREAU)
+
+
+@pytest.fixture
+def carol(db: Any) -> Any:
+    """Station administrator of the neighbouring 张家堡镇 (130731101)."""
+    return make_user("carol", Role.STATION_ADMIN, OTHER_TOWN)
 
 
 @pytest.fixture
 def alice_client(alice: Any) -> Client:
     client = Client()
     client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def carol_client(carol: Any) -> Client:
+    client = Client()
+    client.force_login(carol)
     return client
 
 

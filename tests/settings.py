@@ -4,8 +4,14 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("YBSS_ENV_FILE", "/nonexistent")
+# Throwaway keys for the suite only (32 zero-ish bytes would also do; these are random-looking).
+os.environ.setdefault("YBSS_FIELD_KEY", "t1:dGVzdC1vbmx5LWRhdGEta2V5LTMyLWJ5dGVzLWxvbmc=")
+os.environ.setdefault("YBSS_INDEX_KEY", "dGVzdC1vbmx5LWluZGV4LWtleS0zMi1ieXRlcy1sb24=")
 
 from ybss.settings import *  # noqa: F403
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
+ROOT_URLCONF = "tests.urls"
 
 # Hashing strength is not under test; a slow hasher only slows the suite.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

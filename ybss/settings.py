@@ -72,7 +72,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "ybss.core",
+    "ybss.access",
+    "ybss.audit",
     "ybss.divisions",
     "ybss.addresses",
 ]
@@ -87,7 +90,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ybss.audit.context.AuditContextMiddleware",
+    "ybss.access.middleware.RateLimitedMiddleware",
+    # Last, so that it sees the outcome of every login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # Axes first: a locked-out account is refused before its password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("YBSS_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = envint("YBSS_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+# Lock the account, not the address: a station's workstations often share one
+# NAT address, and locking it would lock out the whole station.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "ybss.urls"
 WSGI_APPLICATION = "ybss.wsgi.application"
@@ -170,7 +192,11 @@ SESSION_COOKIE_AGE = envint("YBSS_SESSION_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # expiry counts from the last request: inactivity, not login time
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ybss.access.tokens.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["ybss.access.tokens.TokenRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -198,3 +224,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Personal data protection (docs/permissions.md). Field keys: see .env.example.
+YBSS_FIELD_KEY = os.environ.get("YBSS_FIELD_KEY", "")
+YBSS_INDEX_KEY = os.environ.get("YBSS_INDEX_KEY", "")
+YBSS_READS_PER_MINUTE = envint("YBSS_READS_PER_MINUTE", 20)
+YBSS_READS_PER_HOUR = envint("YBSS_READS_PER_HOUR", 200)
+YBSS_FLAG_WINDOW_MINUTES = envint("YBSS_FLAG_WINDOW_MINUTES", 10)
+YBSS_FLAG_FULL_READS = envint("YBSS_FLAG_FULL_READS", 30)
+YBSS_FLAG_SEQUENTIAL_SEARCHES = envint("YBSS_FLAG_SEQUENTIAL_SEARCHES", 5)

@@ -7,7 +7,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_api_needs_authentication(client: Client) -> None:
-    assert client.get("/api/v1/addresses/").status_code == 403
+    # 401 with a WWW-Authenticate challenge: token clients learn to send "Bearer …".
+    response = client.get("/api/v1/addresses/")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer"
 
 
 def test_create_road_plate_building_and_rooms(alice_client: Client) -> None:

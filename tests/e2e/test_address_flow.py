@@ -72,9 +72,10 @@ def test_log_in_browse_create_and_search(page: Any, live_server: Any, alice: Any
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", "alice-password-1")
     page.click("button[type=submit]")
-    page.wait_for_url("**/addresses/d/130731/")
-    assert "涿鹿县" in page.text_content("h1")
-
+    # A station administrator lands on the station's town, with the county above it.
+    page.wait_for_url("**/addresses/d/130731100/")
+    assert "涿鹿镇" in page.text_content("h1")
+    page.click(".crumbs >> text=涿鹿县")
     page.click("text=涿鹿镇")
     page.click("text=鼓楼社区")
     page.click("text=轩辕路 18号")

@@ -12,9 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
+from ybss.access.roles import Cap
+from ybss.access.scope import require
+from ybss.audit import log as audit_log
+from ybss.audit.models import Action as AuditAction
 from ybss.core.errors import ActionError
 from ybss.divisions.models import Division, Level
 from ybss.lib.text import InvalidName
@@ -31,13 +35,14 @@ from .models import (
     ancestor_codes,
 )
 
-Actor = AbstractBaseUser | AnonymousUser | None
+Actor = Any  # a User, an API TokenUser, or None for the operator and the demo builder
 _DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_SEGMENT = 36**CODE_SEGMENT - 1
 
 
 def _user(actor: Actor) -> Any:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    """The stored user behind an actor; None for the system and for API tokens."""
+    return actor if isinstance(actor, get_user_model()) else None
 
 
 def _segment(n: int) -> str:
@@ -69,6 +74,20 @@ def _check_region(division: Division) -> None:
         )
 
 
+def _check_scope(actor: Actor, code: str, field: str) -> None:
+    """A user may only change addresses inside their jurisdiction.
+
+    Outside it the answer is the same as for an address that does not exist.
+    ``actor=None`` is the operator at the command line or the demo builder,
+    who is bounded by the deployment region only.
+    """
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return
+    scope = require(actor, Cap.ADDRESS_EDIT)
+    if not scope.covers(code):
+        raise ActionError("找不到该地址或区划。", field=field, code="not_found")
+
+
 def division_full_name(division: Division) -> str:
     return division.full_name()
 
@@ -85,6 +104,16 @@ def _search_text(full_text: str) -> str:
     return full_text.replace(" ", "")
 
 
+_AUDIT_ACTION = {
+    AddressChange.Action.CREATE: AuditAction.CREATE,
+    AddressChange.Action.BATCH_CREATE: AuditAction.CREATE,
+    AddressChange.Action.RENAME: AuditAction.CHANGE,
+    AddressChange.Action.MERGE: AuditAction.MERGE,
+    AddressChange.Action.MOVE: AuditAction.MERGE,
+    AddressChange.Action.DEMOLISH: AuditAction.DELETE,
+}
+
+
 def _record(
     actor: Actor,
     action: str,
@@ -95,6 +124,13 @@ def _record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
+    """History for the address page and a row in the audit log, in the action's transaction."""
+    targets: list[tuple[str, object]] = (
+        [("address", node.code)] if node is not None else [("road", road.pk)] if road is not None else []
+    )
+    audit_log.record(
+        actor, _AUDIT_ACTION[AddressChange.Action(action)], targets=targets, extra={"summary": summary[:200]}
+    )
     AddressChange.objects.create(
         node=node,
         road=road,
@@ -121,6 +157,7 @@ def create_road(actor: Actor, division: Division, name: str) -> Road:
     if division.level not in (Level.TOWNSHIP, Level.COMMUNITY):
         raise ActionError("街路巷只能建在乡镇街道或社区/村下。", field="division")
     _check_region(division)
+    _check_scope(actor, division.code, "division")
     try:
         key, display = road_key(name)
     except InvalidName as exc:
@@ -135,6 +172,7 @@ def create_road(actor: Actor, division: Division, name: str) -> Road:
 @transaction.atomic
 def rename_road(actor: Actor, road: Road, new_name: str) -> Road:
     road = Road.objects.select_for_update().get(pk=road.pk)
+    _check_scope(actor, road.division_id, "road")
     try:
         key, display = road_key(new_name)
     except InvalidName as exc:
@@ -185,6 +223,7 @@ def create_node(
             .select_related("division", "road")
             .get(pk=parent.pk)
         )
+        _check_scope(actor, parent.code, "parent")
         if not parent.is_in_use:
             raise ActionError(
                 f"上级地址“{parent.name}”已{parent.get_status_display()}，不能在其下新增。", field="parent"
@@ -207,6 +246,7 @@ def create_node(
         if division.level != Level.COMMUNITY:
             raise ActionError("地址必须建在社区/村（12 位区划代码）下。", field="division")
         _check_region(division)
+        _check_scope(actor, division.code, "division")
         if kind not in ALLOWED_CHILDREN[None]:
             raise ActionError(f"{Kind(kind).label}必须建在上级地址下。", field="parent", code="hierarchy")
         if kind == Kind.DOORPLATE:
@@ -341,6 +381,7 @@ def batch_create_rooms(actor: Actor, building: AddressNode, pattern: RoomPattern
     building = (
         AddressNode.objects.select_for_update(of=("self",)).select_related("division").get(pk=building.pk)
     )
+    _check_scope(actor, building.code, "building")
     if building.kind != Kind.BUILDING:
         raise ActionError("只能为楼栋批量生成单元和户室。", field="building")
     if not building.is_in_use:
@@ -413,6 +454,7 @@ def batch_create_rooms(actor: Actor, building: AddressNode, pattern: RoomPattern
 @transaction.atomic
 def rename_node(actor: Actor, node: AddressNode, new_name: str) -> AddressNode:
     node = AddressNode.objects.select_for_update().get(pk=node.pk)
+    _check_scope(actor, node.code, "name")
     if not node.is_in_use:
         raise ActionError(f"地址已{node.get_status_display()}，不能更名。", field="name")
     key, display = _key(node.kind, new_name)
@@ -462,6 +504,7 @@ def _refresh_subtree_text(node: AddressNode) -> None:
 def demolish_node(actor: Actor, node: AddressNode, reason: str = "") -> int:
     """Mark a node and everything under it demolished; returns how many nodes changed."""
     node = AddressNode.objects.select_for_update().get(pk=node.pk)
+    _check_scope(actor, node.code, "status")
     if not node.is_in_use:
         raise ActionError(f"地址已{node.get_status_display()}。", field="status")
     # Segments are fixed-width, so the code prefix is exactly the subtree.
@@ -489,6 +532,8 @@ def merge_nodes(actor: Actor, source: AddressNode, target: AddressNode) -> Addre
     first, second = sorted([source, target], key=lambda n: n.pk)
     locked = {n.pk: n for n in AddressNode.objects.select_for_update().filter(pk__in=[first.pk, second.pk])}
     source, target = locked[source.pk], locked[target.pk]
+    _check_scope(actor, source.code, "source")
+    _check_scope(actor, target.code, "target")
     if source.pk == target.pk:
         raise ActionError("不能把地址合并到它自己。", field="target")
     if source.kind != target.kind:
@@ -565,6 +610,7 @@ def batch_create_children(
             f"一次最多新建 {limit} 个地址，收到 {len(names)} 个。", field="names", code="too_many"
         )
     parent = AddressNode.objects.select_for_update(of=("self",)).select_related("division").get(pk=parent.pk)
+    _check_scope(actor, parent.code, "parent")
     if not parent.is_in_use:
         raise ActionError(f"上级地址已{parent.get_status_display()}，不能在其下新增。", field="parent")
     if kind not in ALLOWED_CHILDREN[parent.kind]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ybss.access.decorators import HasCapability
+from ybss.access.roles import Cap
+from ybss.access.scope import scope_for, scoped
 from ybss.core.db import prefix_q
 from ybss.core.errors import ActionError
 from ybss.divisions.models import Division
@@ -19,16 +21,35 @@ from ybss.divisions.models import Division
 from . import actions
 from .models import AddressChange, AddressNode, Kind, Road, Status
 
-
-class EditAddresses(permissions.BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return bool(request.user.has_perm("addresses.add_addressnode"))
+CAPABILITIES = {"read": Cap.ADDRESS_VIEW, "write": Cap.ADDRESS_EDIT, "history": Cap.ADDRESS_VIEW}
 
 
-class RoadSerializer(serializers.ModelSerializer[Road]):
+class ScopedChoices:
+    """Restrict a serializer's related-object choices to the requesting user's jurisdiction,
+    so a code outside it is refused exactly like a code that does not exist."""
+
+    def scope_related_fields(self, fields: dict[str, Any]) -> None:
+        request = self.context.get("request")  # type: ignore[attr-defined]
+        if request is None:
+            return
+        scope = scope_for(request.user)
+        choices = {
+            "division": Division.objects.filter(scope.q_with_ancestors("code")),
+            "road": Road.objects.filter(scope.q_with_ancestors("division__code")),
+            "parent": AddressNode.objects.filter(scope.q("code")),
+        }
+        for name, qs in choices.items():
+            if name in fields:
+                fields[name].queryset = qs
+
+
+class RoadSerializer(ScopedChoices, serializers.ModelSerializer[Road]):
     division = serializers.SlugRelatedField(slug_field="code", queryset=Division.objects.all())
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        self.scope_related_fields(fields)
+        return fields
 
     class Meta:
         model = Road
@@ -36,7 +57,7 @@ class RoadSerializer(serializers.ModelSerializer[Road]):
         read_only_fields = ["id", "norm_key", "status", "created_at", "updated_at"]
 
 
-class AddressNodeSerializer(serializers.ModelSerializer[AddressNode]):
+class AddressNodeSerializer(ScopedChoices, serializers.ModelSerializer[AddressNode]):
     division = serializers.SlugRelatedField(
         slug_field="code", queryset=Division.objects.all(), required=False
     )
@@ -45,6 +66,11 @@ class AddressNodeSerializer(serializers.ModelSerializer[AddressNode]):
     )
     road = serializers.PrimaryKeyRelatedField(queryset=Road.objects.all(), required=False, allow_null=True)
     element_class = serializers.IntegerField(read_only=True)
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        self.scope_related_fields(fields)
+        return fields
 
     class Meta:
         model = AddressNode
@@ -92,10 +118,6 @@ class ChangeSerializer(serializers.ModelSerializer[AddressChange]):
         fields = ["id", "action", "summary", "before", "after", "actor", "at"]
 
 
-def _region_scoped(qs: QuerySet[Any], field: str) -> QuerySet[Any]:
-    return qs.filter(prefix_q(field, settings.YBSS_REGION))
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="街路巷列表",
@@ -111,10 +133,12 @@ class RoadViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[Road]
 ):
     serializer_class = RoadSerializer
-    permission_classes = [permissions.IsAuthenticated, EditAddresses]
+    permission_classes = [HasCapability]
+    capabilities = CAPABILITIES
 
     def get_queryset(self) -> QuerySet[Road]:
-        qs = _region_scoped(Road.objects.select_related("division"), "division__code")
+        scope = scope_for(self.request.user)
+        qs = Road.objects.select_related("division").filter(scope.q_with_ancestors("division__code"))
         params = self.request.query_params
         if params.get("division"):
             qs = qs.filter(prefix_q("division__code", params["division"][:12]))
@@ -158,10 +182,11 @@ class AddressNodeViewSet(
     viewsets.GenericViewSet[AddressNode],
 ):
     serializer_class = AddressNodeSerializer
-    permission_classes = [permissions.IsAuthenticated, EditAddresses]
+    permission_classes = [HasCapability]
+    capabilities = CAPABILITIES
 
     def get_queryset(self) -> QuerySet[AddressNode]:
-        qs = AddressNode.objects.within(settings.YBSS_REGION).select_related("division")
+        qs = scoped(self.request.user, AddressNode.objects.select_related("division"), "code")
         params = self.request.query_params
         if self.action == "list":
             qs = qs.filter(status=params.get("status") or Status.IN_USE)

@@ -6,11 +6,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from ybss.access.decorators import requires
+from ybss.access.roles import Cap
+from ybss.access.scope import get_scoped_or_404, scope_for, scoped
 from ybss.core.errors import ActionError
 from ybss.core.paging import CappedPaginator
 from ybss.divisions.models import Division, Level
@@ -20,7 +24,6 @@ from .forms import DemolishForm, MergeForm, NodeForm, RenameForm, RoadForm, Room
 from .models import ALLOWED_CHILDREN, AddressChange, AddressNode, Kind, Road, Status
 
 PAGE_SIZE = 50
-EDIT_PERM = "addresses.add_addressnode"
 
 
 def _apply_error(form: Any, exc: ActionError) -> None:
@@ -32,80 +35,111 @@ def _page(request: HttpRequest, qs: Any) -> Any:
     return CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-@login_required
+def _nodes(request: HttpRequest) -> Any:
+    return scoped(request.user, AddressNode.objects.all(), "code")
+
+
+def _roads(request: HttpRequest) -> Any:
+    return Road.objects.filter(scope_for(request.user).q_with_ancestors("division__code"))
+
+
+def _can_edit(request: HttpRequest, code: str) -> bool:
+    scope = scope_for(request.user)
+    return scope.can(Cap.ADDRESS_EDIT) and scope.covers(code)
+
+
+@requires(Cap.ADDRESS_VIEW)
 def home(request: HttpRequest) -> HttpResponse:
-    region = Division.objects.filter(code=settings.YBSS_REGION).first()
-    if region is None:
-        return render(request, "addresses/empty.html", {"region": settings.YBSS_REGION})
-    return redirect("addresses:division", code=region.code)
+    """Start where the user's jurisdiction starts: the county for a bureau, the town for a station."""
+    prefixes = scope_for(request.user).prefixes
+    divisions = sorted({p.split("-")[0] for p in prefixes})
+    start = divisions[0] if len(divisions) == 1 else settings.YBSS_REGION
+    if len(divisions) > 1:  # several places: start from their common ancestor
+        common = divisions[0]
+        while common and not all(d.startswith(common) for d in divisions):
+            common = common[:-1]
+        start = next((common[:n] for n in (12, 9, 6, 4, 2) if n <= len(common)), settings.YBSS_REGION)
+    division = Division.objects.filter(code=start).first()
+    if division is None:
+        return render(request, "addresses/empty.html", {"region": start})
+    return redirect("addresses:division", code=division.code)
 
 
-@login_required
+@requires(Cap.ADDRESS_VIEW)
 def division_detail(request: HttpRequest, code: str) -> HttpResponse:
+    scope = scope_for(request.user)
     division = get_object_or_404(Division, code=code)
-    if not (division.code.startswith(settings.YBSS_REGION) or settings.YBSS_REGION.startswith(division.code)):
+    inside = scope.covers(division.code)
+    if not inside and not scope.leads_to(division.code):
         raise Http404
     ctx: dict[str, Any] = {"division": division, "ancestors": division.ancestors()}
     if division.level < Level.COMMUNITY:
         children = Division.objects.filter(parent=division)
-        if not division.code.startswith(settings.YBSS_REGION):
-            children = children.filter(
-                code__in=[settings.YBSS_REGION[: len(division.code) + n] for n in (2, 3)]
-            )
+        if not inside:  # on the way down: only the branches that lead into the jurisdiction
+            children = children.filter(code__in=[c for c in _child_codes(scope.prefixes, division)])
         ctx["children"] = children
-    if division.level >= Level.TOWNSHIP:
-        ctx["roads"] = Road.objects.filter(division__code__startswith=division.code[:9], status=Status.IN_USE)
+    if division.level >= Level.TOWNSHIP and (inside or division.level == Level.TOWNSHIP):
+        ctx["roads"] = _roads(request).filter(
+            division__code__startswith=division.code[:9], status=Status.IN_USE
+        )
     if division.level == Level.COMMUNITY:
         ctx["nodes"] = _page(
-            request, AddressNode.objects.filter(division=division, depth=1).select_related("road")
+            request, _nodes(request).filter(division=division, depth=1).select_related("road")
         )
-    ctx["can_edit"] = request.user.has_perm(EDIT_PERM) and division.code.startswith(settings.YBSS_REGION)
+    ctx["can_edit"] = _can_edit(request, division.code)
     return render(request, "addresses/division.html", ctx)
 
 
-@login_required
+def _child_codes(prefixes: tuple[str, ...], division: Division) -> set[str]:
+    step = {1: 4, 2: 6, 3: 9, 4: 12}[division.level]
+    return {p.split("-")[0][:step] for p in prefixes if p.startswith(division.code)}
+
+
+@requires(Cap.ADDRESS_VIEW)
 def node_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    node = get_object_or_404(AddressNode.objects.select_related("division", "road", "merged_into"), pk=pk)
+    node = get_scoped_or_404(
+        request.user, AddressNode.objects.select_related("division", "road", "merged_into"), "code", pk=pk
+    )
     return render(
         request,
         "addresses/node.html",
         {
             "node": node,
-            "ancestors": node.ancestors(),
+            "ancestors": [a for a in node.ancestors() if scope_for(request.user).covers(a.code)],
             "division_ancestors": [*node.division.ancestors(), node.division],
             "children": _page(request, AddressNode.objects.filter(parent=node)),
             "history": AddressChange.objects.filter(node=node).select_related("actor")[:20],
             "child_kinds": [Kind(k).label for k in ALLOWED_CHILDREN[node.kind]],
-            "can_edit": request.user.has_perm(EDIT_PERM) and node.is_in_use,
+            "can_edit": _can_edit(request, node.code) and node.is_in_use,
         },
     )
 
 
-@login_required
+@requires(Cap.ADDRESS_VIEW)
 def road_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    road = get_object_or_404(Road.objects.select_related("division"), pk=pk)
+    road = get_object_or_404(_roads(request).select_related("division"), pk=pk)
     return render(
         request,
         "addresses/road.html",
         {
             "road": road,
             "division_ancestors": [*road.division.ancestors(), road.division],
-            "plates": _page(request, AddressNode.objects.filter(road=road).order_by("norm_key")),
+            "plates": _page(request, _nodes(request).filter(road=road).order_by("norm_key")),
             "history": AddressChange.objects.filter(road=road).select_related("actor")[:20],
-            "can_edit": request.user.has_perm(EDIT_PERM),
+            "can_edit": _can_edit(request, road.division_id),
         },
     )
 
 
-@login_required
+@requires(Cap.ADDRESS_VIEW)
 def search(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
-    within = request.GET.get("within", "").strip()[:64] or settings.YBSS_REGION
-    if not within.startswith(settings.YBSS_REGION):
-        within = settings.YBSS_REGION
+    within = request.GET.get("within", "").strip()[:64]
     results = None
     if q:
-        qs = AddressNode.objects.within(within).search(q).filter(status=Status.IN_USE).order_by("code")
+        qs = _nodes(request).search(q).filter(status=Status.IN_USE).order_by("code")
+        if within:
+            qs = qs.within(within)
         results = _page(request, qs)
     return render(request, "addresses/search.html", {"q": q, "within": within, "results": results})
 
@@ -114,11 +148,12 @@ def _form_page(request: HttpRequest, template: str, form: Any, ctx: dict[str, An
     return render(request, template, {"form": form, **ctx}, status=400 if form.is_bound else 200)
 
 
-@login_required
-@permission_required(EDIT_PERM, raise_exception=True)
+@requires(Cap.ADDRESS_EDIT)
 @require_http_methods(["GET", "POST"])
 def road_create(request: HttpRequest, code: str) -> HttpResponse:
-    division = get_object_or_404(Division, code=code, level__gte=Level.TOWNSHIP)
+    division = get_object_or_404(
+        Division.objects.filter(scope_for(request.user).q("code")), code=code, level__gte=Level.TOWNSHIP
+    )
     form = RoadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -126,22 +161,23 @@ def road_create(request: HttpRequest, code: str) -> HttpResponse:
         except ActionError as exc:
             _apply_error(form, exc)
         else:
-            messages.success(request, f"已新建街路巷 {road.name}。")
+            messages.success(request, _("已新建街路巷 %(road)s。") % {"road": road.name})
             return redirect("addresses:division", code=division.code)
     return _form_page(
         request,
         "addresses/form.html",
         form,
-        {"title": f"在{division.short_name}新建街路巷", "division": division},
+        {"title": _("在%(division)s新建街路巷") % {"division": division.short_name}, "division": division},
     )
 
 
-@login_required
-@permission_required(EDIT_PERM, raise_exception=True)
+@requires(Cap.ADDRESS_EDIT)
 @require_http_methods(["GET", "POST"])
 def node_create(request: HttpRequest, code: str) -> HttpResponse:
     """A top-level node in a community: door plate on a road, village group or compound."""
-    division = get_object_or_404(Division, code=code, level=Level.COMMUNITY)
+    division = get_object_or_404(
+        Division.objects.filter(scope_for(request.user).q("code")), code=code, level=Level.COMMUNITY
+    )
     roads = [
         (r.pk, r.name)
         for r in Road.objects.filter(
@@ -168,21 +204,20 @@ def node_create(request: HttpRequest, code: str) -> HttpResponse:
         except ActionError as exc:
             _apply_error(form, exc)
         else:
-            messages.success(request, f"已新建 {node.full_text}。")
+            messages.success(request, _("已新建 %(address)s。") % {"address": node.full_text})
             return redirect("addresses:node", pk=node.pk)
     return _form_page(
         request,
         "addresses/form.html",
         form,
-        {"title": f"在{division.short_name}新建地址", "division": division},
+        {"title": _("在%(division)s新建地址") % {"division": division.short_name}, "division": division},
     )
 
 
-@login_required
-@permission_required(EDIT_PERM, raise_exception=True)
+@requires(Cap.ADDRESS_EDIT)
 @require_http_methods(["GET", "POST"])
 def child_create(request: HttpRequest, pk: int) -> HttpResponse:
-    parent = get_object_or_404(AddressNode, pk=pk)
+    parent = get_object_or_404(_nodes(request), pk=pk)
     kinds = list(ALLOWED_CHILDREN[parent.kind])
     if not kinds:
         raise Http404
@@ -195,18 +230,20 @@ def child_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ActionError as exc:
             _apply_error(form, exc)
         else:
-            messages.success(request, f"已新建 {node.full_text}。")
+            messages.success(request, _("已新建 %(address)s。") % {"address": node.full_text})
             return redirect("addresses:node", pk=node.pk)
     return _form_page(
-        request, "addresses/form.html", form, {"title": f"在 {parent.full_text} 下新建", "node": parent}
+        request,
+        "addresses/form.html",
+        form,
+        {"title": _("在 %(parent)s 下新建") % {"parent": parent.full_text}, "node": parent},
     )
 
 
-@login_required
-@permission_required(EDIT_PERM, raise_exception=True)
+@requires(Cap.ADDRESS_EDIT)
 @require_http_methods(["GET", "POST"])
 def rooms_create(request: HttpRequest, pk: int) -> HttpResponse:
-    building = get_object_or_404(AddressNode, pk=pk, kind=Kind.BUILDING)
+    building = get_object_or_404(_nodes(request), pk=pk, kind=Kind.BUILDING)
     form = RoomPatternForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -216,25 +253,28 @@ def rooms_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ActionError as exc:
             _apply_error(form, exc)
         else:
-            messages.success(request, f"已生成 {len(rooms)} 户。")
+            messages.success(
+                request,
+                ngettext("已生成 %(count)d 户。", "已生成 %(count)d 户。", len(rooms))
+                % {"count": len(rooms)},
+            )
             return redirect("addresses:node", pk=building.pk)
     return _form_page(
         request,
         "addresses/form.html",
         form,
         {
-            "title": f"为 {building.full_text} 按规则生成单元和户室",
+            "title": _("为 %(building)s 按规则生成单元和户室") % {"building": building.full_text},
             "node": building,
-            "hint": "例如 6 层 × 2 个单元 × 每层 2 户，户室编号 101…602。",
+            "hint": _("例如 6 层 × 2 个单元 × 每层 2 户，户室编号 101…602。"),
         },
     )
 
 
-@login_required
-@permission_required(EDIT_PERM, raise_exception=True)
+@requires(Cap.ADDRESS_EDIT)
 @require_http_methods(["GET", "POST"])
 def node_rename(request: HttpRequest, pk: int) -> HttpResponse:
-    node = get_object_or_404(AddressNode, pk=pk)
+    node = get_object_or_404(_nodes(request), pk=pk)
     form = RenameForm(request.POST or None, initial={"name": node.name})
     if request.method == "POST" and form.is_valid():
         try:
@@ -242,18 +282,20 @@ def node_rename(request: HttpRequest, pk: int) -> HttpResponse:
         except ActionError as exc:
             _apply_error(form, exc)
         else:
-            messages.success(request, f"已更名为 {node.full_text}。")
+            messages.success(request, _("已更名为 %(address)s。") % {"address": node.full_text})
             return redirect("addresses:node", pk=node.pk)
     return _form_page(
-        request, "addresses/form.html", form, {"title": f"更名：{node.full_text}", "node": node}
+        request,
+        "addresses/form.html",
+        form,
+        {"title": _("更名：%(address)s") % {"address": node.full_text}, "node": node},
     )
 
 
-@login_required
-@permission_required(EDIT_PERM, raise_exception=True)
+@requires(Cap.ADDRESS_EDIT)
 @require_http_methods(["GET", "POST"])
 def road_rename(request: HttpRequest, pk: int) -> HttpResponse:
-    road = get_object_or_404(Road, pk=pk)
+    road = get_object_or_404(Road.objects.filter(scope_for(request.user).q("division__code")), pk=pk)
     form = RenameForm(request.POST or None, initial={"name": road.name})
     if request.method == "POST" and form.is_valid():
         try:
@@ -261,47 +303,48 @@ def road_rename(request: HttpRequest, pk: int) -> HttpResponse:
         except ActionError as exc:
             _apply_error(form, exc)
         else:
-            messages.success(request, f"街路巷已更名为 {road.name}。")
+            messages.success(request, _("街路巷已更名为 %(road)s。") % {"road": road.name})
             return redirect("addresses:road", pk=road.pk)
-    return _form_page(request, "addresses/form.html", form, {"title": f"街路巷更名：{road.name}"})
+    return _form_page(
+        request, "addresses/form.html", form, {"title": _("街路巷更名：%(road)s") % {"road": road.name}}
+    )
 
 
-@login_required
-@permission_required(EDIT_PERM, raise_exception=True)
+@requires(Cap.ADDRESS_EDIT)
 @require_http_methods(["GET", "POST"])
 def node_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    node = get_object_or_404(AddressNode, pk=pk)
+    node = get_object_or_404(_nodes(request), pk=pk)
     form = MergeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         target = AddressNode.objects.filter(code=form.cleaned_data["target_code"].strip()).first()
         if target is None:
-            form.add_error("target_code", "找不到该地址编码。")
+            form.add_error("target_code", _("找不到该地址编码。"))
         else:
             try:
                 target = actions.merge_nodes(request.user, node, target)
             except ActionError as exc:
                 _apply_error(form, exc)
             else:
-                messages.success(request, f"已合并到 {target.full_text}。")
+                messages.success(request, _("已合并到 %(address)s。") % {"address": target.full_text})
                 return redirect("addresses:node", pk=target.pk)
     return _form_page(
         request,
         "addresses/form.html",
         form,
         {
-            "title": f"合并：{node.full_text}",
+            "title": _("合并：%(address)s") % {"address": node.full_text},
             "node": node,
-            "hint": "用于同一地址被重复录入的情况：本地址的下级地址将迁移到保留的地址下，"
-            "本地址标为“已合并”。",
+            "hint": _(
+                "用于同一地址被重复录入的情况：本地址的下级地址将迁移到保留的地址下，本地址标为“已合并”。"
+            ),
         },
     )
 
 
-@login_required
-@permission_required(EDIT_PERM, raise_exception=True)
+@requires(Cap.ADDRESS_EDIT)
 @require_http_methods(["GET", "POST"])
 def node_demolish(request: HttpRequest, pk: int) -> HttpResponse:
-    node = get_object_or_404(AddressNode, pk=pk)
+    node = get_object_or_404(_nodes(request), pk=pk)
     form = DemolishForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -309,8 +352,15 @@ def node_demolish(request: HttpRequest, pk: int) -> HttpResponse:
         except ActionError as exc:
             _apply_error(form, exc)
         else:
-            messages.success(request, f"已标记拆除 {count} 个地址。")
+            messages.success(
+                request,
+                ngettext("已标记拆除 %(count)d 个地址。", "已标记拆除 %(count)d 个地址。", count)
+                % {"count": count},
+            )
             return redirect("addresses:node", pk=node.pk)
     return _form_page(
-        request, "addresses/form.html", form, {"title": f"拆除：{node.full_text}", "node": node}
+        request,
+        "addresses/form.html",
+        form,
+        {"title": _("拆除：%(address)s") % {"address": node.full_text}, "node": node},
     )

@@ -3,17 +3,18 @@ import time
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from ybss.access.models import Jurisdiction, UserAccess
+from ybss.access.roles import Role
 from ybss.addresses.demo import COUNTY_DWELLINGS, DEMO_COUNTY, SMALL_DWELLINGS, build_demo
 from ybss.addresses.models import AddressNode
 from ybss.divisions.loading import load_divisions
 from ybss.divisions.models import Division
 
 DEMO_USER = "demo-admin"
-STATION_ADMIN_GROUP = "派出所管理员"
+DEMO_COMMUNITY = "130731100002"  # 鼓楼社区, where the demo's officer and collector work
 
 
 def parse_scale(value: str) -> int:
@@ -53,17 +54,58 @@ class Command(BaseCommand):
                 f"已生成街路巷 {report.roads} 条、地址 {report.nodes} 个、住户单元 {report.dwellings} 户"
                 f"（用时 {time.perf_counter() - started:.1f} 秒）。"
             )
-        password = self._demo_user()
+        accounts = self._demo_users()
         self.stdout.write("")
+        self.stdout.write("演示账号（密码只显示这一次；再次运行 ybss demo 会重新生成）：")
+        for username, role, place, password in accounts:
+            self.stdout.write(f"  {username:<16} {password:<14} {role}，{place}")
         self.stdout.write(f"演示账号：{DEMO_USER}")
-        self.stdout.write(f"演示密码：{password}  （只显示这一次；再次运行 ybss demo 会重新生成）")
+        self.stdout.write(f"演示密码：{accounts[0][3]}")
 
-    def _demo_user(self) -> str:
-        group, _ = Group.objects.get_or_create(name=STATION_ADMIN_GROUP)
-        group.permissions.add(*Permission.objects.filter(content_type__app_label="addresses"))
-        user, _ = get_user_model().objects.get_or_create(username=DEMO_USER)
-        password = secrets.token_urlsafe(9)
-        user.set_password(password)
-        user.save()
-        user.groups.add(group)
-        return password
+    def _demo_users(self) -> list[tuple[str, str, str, str]]:
+        """One account per role on a realistic jurisdiction tree for the county."""
+        county = Division.objects.get(code=DEMO_COUNTY)
+        bureau, _ = Jurisdiction.objects.get_or_create(
+            name=f"{county.short_name}公安局",
+            kind=Jurisdiction.Kind.COUNTY_BUREAU,
+            defaults={"prefixes": [county.code]},
+        )
+        stations = {}
+        for town in Division.objects.filter(parent=county).order_by("code"):
+            name = town.short_name.removesuffix("镇").removesuffix("乡").removesuffix("街道") + "派出所"
+            stations[town.code], _ = Jurisdiction.objects.get_or_create(
+                name=name, kind=Jurisdiction.Kind.STATION, parent=bureau, defaults={"prefixes": [town.code]}
+            )
+        community = Division.objects.get(code=DEMO_COMMUNITY)
+        station = stations[community.code[:9]]
+        area, _ = Jurisdiction.objects.get_or_create(
+            name=f"{community.short_name}警务区",
+            kind=Jurisdiction.Kind.POLICING_AREA,
+            parent=station,
+            defaults={"prefixes": [community.code]},
+        )
+        grid, _ = Jurisdiction.objects.get_or_create(
+            name=f"{community.short_name}第一网格",
+            kind=Jurisdiction.Kind.GRID,
+            parent=area,
+            defaults={"prefixes": [community.code]},
+        )
+        plan = [
+            (DEMO_USER, Role.STATION_ADMIN, station),
+            ("demo-officer", Role.OFFICER, area),
+            ("demo-collector", Role.COLLECTOR, grid),
+            ("demo-supervisor", Role.SUPERVISOR, bureau),
+            ("demo-auditor", Role.AUDITOR, bureau),
+            ("demo-sysadmin", Role.SYSADMIN, bureau),
+        ]
+        out = []
+        with transaction.atomic():
+            for username, role, place in plan:
+                user, _ = get_user_model().objects.get_or_create(username=username)
+                password = secrets.token_urlsafe(9)
+                user.set_password(password)
+                user.save()
+                access, _ = UserAccess.objects.update_or_create(user=user, defaults={"role": role})
+                access.jurisdictions.set([place])
+                out.append((username, str(Role(role).label), place.name, password))
+        return out

@@ -1,0 +1,158 @@
+"""The audited read path for personal data.
+
+Listing masked data is ordinary scoped reading. Everything that shows more
+(a full record, unmasked identifiers, a search by full ID number, an export)
+goes through ``sensitive_read``: it checks the capability and the stated
+purpose, applies the per-user rate limit, writes the audit row and looks for
+patterns auditors should see (查询异常预警). Records are passed as
+``(kind, key)`` pairs so the audit log never holds the personal data itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ybss.audit import log
+from ybss.audit.models import Action, AuditEvent, AuditFlag, Outcome
+from ybss.core.errors import ActionError
+
+from .models import PurposeReason
+from .roles import Cap
+from .scope import require
+
+SENSITIVE_ACTIONS = (Action.VIEW_FULL, Action.UNMASK, Action.SEARCH_ID, Action.EXPORT)
+CAPABILITY_FOR: dict[str, str] = {
+    Action.VIEW_FULL: Cap.PERSON_VIEW_FULL,
+    Action.UNMASK: Cap.PERSON_UNMASK,
+    Action.SEARCH_ID: Cap.PERSON_SEARCH_ID,
+    Action.EXPORT: Cap.PERSON_EXPORT,
+}
+
+
+class RateLimited(Exception):
+    """Too many sensitive reads in the window; the view answers 429."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("查询过于频繁，请稍后再试。")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Purpose:
+    code: str
+    text: str
+
+
+def purpose_from(data: Any) -> Purpose:
+    """The stated purpose from a form or request body, or an ActionError naming the field."""
+    code = str(data.get("reason", "") or "").strip()
+    text = str(data.get("reason_text", "") or "").strip()
+    if not code:
+        raise ActionError("请选择查询事由。", field="reason")
+    if not PurposeReason.objects.filter(code=code, active=True).exists():
+        raise ActionError("查询事由不在可选范围内。", field="reason")
+    if len(text) < 2:
+        raise ActionError("请填写具体说明（至少 2 个字）。", field="reason_text")
+    if len(text) > 200:
+        raise ActionError("具体说明最多 200 个字。", field="reason_text")
+    return Purpose(code, text)
+
+
+def _limits() -> list[tuple[int, int]]:
+    """(window seconds, most sensitive reads allowed in it)."""
+    return [(60, settings.YBSS_READS_PER_MINUTE), (3600, settings.YBSS_READS_PER_HOUR)]
+
+
+def _check_rate(user: Any) -> None:
+    now = timezone.now()
+    for seconds, allowed in _limits():
+        count = AuditEvent.objects.filter(
+            actor_id=user.pk,
+            action__in=SENSITIVE_ACTIONS,
+            outcome=Outcome.OK,
+            at__gte=now - timedelta(seconds=seconds),
+        ).count()
+        if count >= allowed:
+            with transaction.atomic():
+                log.record(user, Action.RATE_LIMITED, outcome=Outcome.DENIED, extra={"window": seconds})
+                _flag_repeated_limits(user)
+            raise RateLimited(retry_after=seconds if seconds == 60 else 300)
+
+
+def sensitive_read(
+    user: Any,
+    action: str,
+    targets: Sequence[tuple[str, object]],
+    purpose: Purpose,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Authorise and record one sensitive read; raises PermissionDenied or RateLimited."""
+    require(user, CAPABILITY_FOR[action])
+    _check_rate(user)
+    with transaction.atomic():
+        log.record(
+            user, action, targets=targets, reason_code=purpose.code, reason_text=purpose.text, extra=extra
+        )
+        _detect(user, action, targets)
+
+
+def _detect(user: Any, action: str, targets: Iterable[tuple[str, object]]) -> None:
+    window = timezone.now() - timedelta(minutes=settings.YBSS_FLAG_WINDOW_MINUTES)
+    recent = AuditEvent.objects.filter(actor_id=user.pk, at__gte=window, outcome=Outcome.OK)
+    if action == Action.VIEW_FULL:
+        events = list(recent.filter(action=Action.VIEW_FULL).values_list("targets", flat=True))
+        if len(events) >= settings.YBSS_FLAG_FULL_READS:
+            _raise_flag(
+                user,
+                AuditFlag.Pattern.MANY_FULL_READS,
+                f"{settings.YBSS_FLAG_WINDOW_MINUTES} 分钟内查看完整信息 {len(events)} 次",
+                sorted({t for ts in events for t in ts}),
+            )
+    if action == Action.SEARCH_ID:
+        runs = list(
+            recent.filter(action=Action.SEARCH_ID)
+            .order_by("-seq")
+            .values_list("extra", "targets")[: settings.YBSS_FLAG_SEQUENTIAL_SEARCHES]
+        )
+        if len(runs) >= settings.YBSS_FLAG_SEQUENTIAL_SEARCHES and _is_sequence([e for e, _ in runs]):
+            _raise_flag(
+                user,
+                AuditFlag.Pattern.SEQUENTIAL_ID_SEARCH,
+                f"连续 {len(runs)} 次按相邻的证件号查询（同一地区、出生日期，顺序码相近）",
+                sorted({t for _, ts in runs for t in ts}),
+            )
+
+
+def _is_sequence(extras: list[dict[str, Any]]) -> bool:
+    """Searches for IDs that share division and birth date and walk the sequence code."""
+    prefixes = {e.get("id_prefix") for e in extras}
+    seqs = [e.get("id_seq") for e in extras]
+    if len(prefixes) != 1 or None in prefixes or any(not isinstance(s, int) for s in seqs):
+        return False
+    numbers = sorted(int(s) for s in seqs if s is not None)
+    return len(set(numbers)) == len(numbers) and numbers[-1] - numbers[0] <= 3 * len(numbers)
+
+
+def _raise_flag(user: Any, pattern: str, detail: str, targets: list[str]) -> None:
+    since = timezone.now() - timedelta(minutes=settings.YBSS_FLAG_WINDOW_MINUTES)
+    if AuditFlag.objects.filter(user_id=user.pk, pattern=pattern, created_at__gte=since).exists():
+        return
+    flag = AuditFlag.objects.create(user_id=user.pk, pattern=pattern, detail=detail, targets=targets[:500])
+    log.record(
+        None, Action.FLAG, extra={"flag": flag.pk, "user": user.pk, "pattern": pattern}, actor_name="系统"
+    )
+
+
+def _flag_repeated_limits(user: Any) -> None:
+    since = timezone.now() - timedelta(minutes=settings.YBSS_FLAG_WINDOW_MINUTES)
+    limited = AuditEvent.objects.filter(actor_id=user.pk, action=Action.RATE_LIMITED, at__gte=since).count()
+    if limited >= 3:
+        _raise_flag(user, AuditFlag.Pattern.RATE_LIMITED, f"{limited} 次超出查询频率限制", [])

@@ -1,0 +1,83 @@
+"""Writing and checking the audit log. ``record`` is the only writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ybss.lib import hashchain
+
+from .context import client_ip
+from .models import AuditEvent, AuditHead, AuditTarget, Outcome
+
+Target = tuple[str, object]
+
+
+def record(
+    actor: Any,
+    action: str,
+    *,
+    targets: Iterable[Target] = (),
+    reason_code: str = "",
+    reason_text: str = "",
+    outcome: str = Outcome.OK,
+    extra: dict[str, Any] | None = None,
+    ip: str | None = None,
+    actor_name: str | None = None,
+) -> AuditEvent:
+    """Append one event, in the caller's transaction.
+
+    Must run inside ``transaction.atomic``: if the audit write fails, the
+    action it records fails with it. Locking the head row serialises writers
+    so the chain has no forks.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record must run inside the action's transaction")
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        head = AuditHead.objects.create(pk=1, seq=0, hash=hashchain.GENESIS)
+        head = AuditHead.objects.select_for_update().get(pk=1)
+    target_list = sorted({f"{kind}:{key}" for kind, key in targets})
+    event = AuditEvent(
+        seq=head.seq + 1,
+        at=timezone.now(),
+        actor_id=getattr(user, "pk", None),
+        actor_name=(actor_name if actor_name is not None else getattr(user, "username", ""))[:150],
+        ip=(ip if ip is not None else client_ip())[:45],
+        action=action,
+        outcome=outcome,
+        reason_code=reason_code[:32],
+        reason_text=reason_text[:200],
+        targets=target_list,
+        extra=extra or {},
+        prev_hash=head.hash,
+    )
+    event.hash = hashchain.link_hash(event.prev_hash, event.seq, event.chain_record())
+    event.save(force_insert=True)
+    AuditTarget.objects.bulk_create(
+        [AuditTarget(event=event, kind=t.split(":", 1)[0], key=t.split(":", 1)[1]) for t in target_list]
+    )
+    head.seq, head.hash = event.seq, event.hash
+    head.save(update_fields=["seq", "hash"])
+    return event
+
+
+def _rows() -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+    qs = AuditEvent.objects.order_by("seq")
+    for event in qs.iterator(chunk_size=5000):
+        yield event.seq, event.prev_hash, event.hash, event.chain_record()
+
+
+def verify() -> hashchain.VerifyResult:
+    """Check the whole chain, and that it still ends where the head says."""
+    with transaction.atomic():
+        head = AuditHead.objects.filter(pk=1).first()
+        return hashchain.verify(
+            _rows(),
+            expected_last_seq=head.seq if head else 0,
+            expected_last_hash=head.hash if head else hashchain.GENESIS,
+        )
