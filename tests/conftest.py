@@ -29,13 +29,21 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
         load_divisions(COUNTY)
 
 
+def _divisions() -> None:
+    # Transactional tests empty the database when they finish; reload for the next one.
+    if not Division.objects.filter(code=COMMUNITY).exists():
+        load_divisions(COUNTY)
+
+
 @pytest.fixture
 def community(db: Any) -> Division:
+    _divisions()
     return Division.objects.get(code=COMMUNITY)
 
 
 @pytest.fixture
 def village(db: Any) -> Division:
+    _divisions()
     return Division.objects.get(code=VILLAGE)
 
 

@@ -19,7 +19,8 @@ def create(apps, schema_editor):
             RAISE EXCEPTION 'audit log is append-only: % on % refused', TG_OP, TG_TABLE_NAME;
         END;
         $$ LANGUAGE plpgsql
-        """
+        """,
+        params=None,  # the % signs are plpgsql's, not query placeholders
     )
     for table in TABLES:
         schema_editor.execute(

@@ -1,0 +1,116 @@
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from ybss.addresses import actions
+from ybss.addresses.models import AddressNode, Kind
+from ybss.audit import log
+from ybss.audit.models import Action, AuditEvent, AuditHead, AuditTarget
+from ybss.divisions.models import Division
+
+pytestmark = pytest.mark.django_db
+
+
+def _events(n: int) -> None:
+    with transaction.atomic():
+        for i in range(n):
+            log.record(
+                None, Action.CREATE, targets=[("address", f"A{i}")], actor_name="tester", extra={"i": i}
+            )
+
+
+def test_events_chain_and_verify() -> None:
+    _events(30)
+    result = log.verify()
+    assert result.ok and result.checked == 30
+    first, second = AuditEvent.objects.order_by("seq")[:2]
+    assert second.prev_hash == first.hash
+    assert AuditHead.objects.get().seq == 30
+
+
+def test_address_actions_are_audited_with_their_targets(community: Division) -> None:
+    road = actions.create_road(None, community, "迎宾路")
+    plate = actions.create_node(None, Kind.DOORPLATE, "9", division=community, road=road)
+    kinds = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    assert kinds == [Action.CREATE, Action.CREATE]
+    assert AuditTarget.objects.filter(kind="address", key=plate.code).count() == 1
+
+
+def test_an_action_whose_audit_write_fails_does_not_happen(monkeypatch: Any, community: Division) -> None:
+    road = actions.create_road(None, community, "迎宾路")
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise DatabaseError("audit table unavailable")
+
+    monkeypatch.setattr(log, "record", broken)
+    with pytest.raises(DatabaseError):
+        actions.create_node(None, Kind.DOORPLATE, "9", division=community, road=road)
+    assert not AddressNode.objects.exists()
+
+
+def test_verify_command_reports_success(capsys: pytest.CaptureFixture[str]) -> None:
+    _events(5)
+    call_command("audit", "verify")
+    assert "共校验 5 条" in capsys.readouterr().out
+
+
+def _raw(sql: str, params: list[Any]) -> None:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL refuses the edit itself; see below")
+def test_edited_row_is_named() -> None:
+    _events(20)
+    _raw("UPDATE audit_auditevent SET actor_name = %s WHERE seq = %s", ["mallory", 7])
+    with pytest.raises(CommandError, match="第 7 条"):
+        call_command("audit", "verify")
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL refuses the delete itself")
+def test_deleted_row_is_named() -> None:
+    _events(20)
+    _raw("DELETE FROM audit_auditevent WHERE seq = %s", [7])
+    result = log.verify()
+    assert not result.ok and result.problem is not None
+    assert result.problem.kind == "removed" and 7 in result.problem.missing
+
+
+def test_inserted_row_is_named() -> None:
+    _events(20)
+    forged = AuditEvent.objects.get(seq=7)
+    # A forger copies row 7 under a new sequence number between 7 and 8 cannot
+    # exist, so they renumber nothing and add a row linking to 7.
+    _raw(
+        "INSERT INTO audit_auditevent (seq, at, actor_id, actor_name, ip, action, outcome, reason_code, "
+        "reason_text, targets, extra, prev_hash, hash) VALUES (%s, %s, NULL, %s, '', %s, 'ok', '', '', %s, %s, %s, %s)",
+        [21, forged.at, "mallory", "view_full", "[]", "{}", forged.hash, "f" * 64],
+    )
+    result = log.verify()
+    assert not result.ok and result.problem is not None
+    assert result.problem.seq == 21
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL refuses the delete itself")
+def test_cut_off_tail_is_caught_by_the_head() -> None:
+    _events(20)
+    _raw("DELETE FROM audit_auditevent WHERE seq >= %s", [18])
+    result = log.verify()
+    assert not result.ok and result.problem is not None and result.problem.kind == "removed"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_auditevent SET actor_name = 'mallory' WHERE seq = 3",
+        "DELETE FROM audit_auditevent WHERE seq = 3",
+    ],
+)
+def test_postgresql_refuses_update_and_delete(sql: str) -> None:
+    _events(5)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _raw(sql, [])
+    assert log.verify().ok
