@@ -27,7 +27,7 @@ def _dump_text(tmp_path: Path) -> str:
     if connection.vendor == "sqlite":
         name = settings_db["NAME"]
         if "memory" in str(name):
-            with connection.cursor() as cur:
+            with connection.cursor():  # opens the connection
                 return repr(list(connection.connection.iterdump()))  # type: ignore[union-attr]
         return Path(name).read_bytes().decode("latin-1")
     out = subprocess.run(

@@ -64,7 +64,10 @@ def test_secure_settings_outside_debug() -> None:
     import subprocess
     import sys
 
-    code = "from django.conf import settings; print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SECURE_HSTS_SECONDS, settings.SESSION_COOKIE_HTTPONLY)"
+    code = (
+        "from django.conf import settings; print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE,"
+        " settings.SECURE_HSTS_SECONDS, settings.SESSION_COOKIE_HTTPONLY)"
+    )
     env = {
         "SECRET_KEY": "x",
         "YBSS_HTTPS": "1",

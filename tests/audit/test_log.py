@@ -85,7 +85,8 @@ def test_inserted_row_is_named() -> None:
     # exist, so they renumber nothing and add a row linking to 7.
     _raw(
         "INSERT INTO audit_auditevent (seq, at, actor_id, actor_name, ip, action, outcome, reason_code, "
-        "reason_text, targets, extra, prev_hash, hash) VALUES (%s, %s, NULL, %s, '', %s, 'ok', '', '', %s, %s, %s, %s)",
+        "reason_text, targets, extra, prev_hash, hash) "
+        "VALUES (%s, %s, NULL, %s, '', %s, 'ok', '', '', %s, %s, %s, %s)",
         [21, forged.at, "mallory", "view_full", "[]", "{}", forged.hash, "f" * 64],
     )
     result = log.verify()

@@ -92,3 +92,16 @@ VARIANTS: dict[str, str] = {
     "珎": "珍", "廸": "迪", "亰": "京", "冨": "富", "塲": "场", "髙": "高",
     "﨑": "崎", "嶋": "岛", "栢": "柏", "淸": "清", "靑": "青", "戸": "户", "粧": "妆",
 }  # fmt: skip
+
+# Prefecture-level cities abolished or renamed, which the county-code history
+# does not cover: old name → (current codes, the one the name continues as or
+# "", the kind the old name had, what happened). A city renamed in place
+# (襄樊 → 襄阳) has one code; 莱芜市 was split into two districts of 济南, and
+# its name lives on as 莱芜区.
+OLD_CITIES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "莱芜市": (("370116", "370117"), "370116", "2019年撤销，并入济南市"),
+    "襄樊市": (("4206",), "4206", "2010年更名为襄阳市"),
+    "思茅市": (("5308",), "5308", "2007年更名为普洱市"),
+    "东川市": (("530113",), "530113", "1999年撤销，改为昆明市东川区"),
+    "巢湖地区": (("340181",), "340181", "2011年撤销"),
+}

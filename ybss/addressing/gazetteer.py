@@ -22,6 +22,7 @@ from ybss.lib import cn_numerals
 from ybss.lib.divisions import DivisionRecord, history, iter_divisions, successor_codes
 from ybss.lib.divisions import short_name as division_short_name
 
+from ._tables import OLD_CITIES
 from .normalize import fold, prepare
 
 __all__ = ["Gazetteer", "NameHit", "get_gazetteer", "kind_for"]
@@ -48,8 +49,13 @@ _DEVZONE = re.compile(r"(开发区|高新区|园区|试验区|保税区|新区|�
 # division: 西湖路 and 中山北路 are roads even though 西湖 and 中山 are short
 # names of divisions.
 _ROAD_AFTER = re.compile(
-    r"[东西南北中]{0,2}(?:[一二三四五六七八九十\d]环)?(路|街(?!道)|大街|大道|道|巷|弄|胡同|公路|里\d)"
+    r"[东西南北中]{0,2}(?:[一二三四五六七八九十\d]环|[一二三四五六七八九十\d]{1,2})?(路|街(?!道)|大街|大道|道|巷|弄|胡同|公路|里\d)"
     r"(?![村镇乡屯庄社寨堡营])"  # 东街村 is a village, not a street
+)
+# Right after a short name, a compound word shows the name is a compound's:
+# 康乐小区 is not in 康乐县, 江南公寓 not in 江南区.
+_POI_AFTER = re.compile(
+    r"[^\W\d区县市州盟旗镇乡村路街道巷]?(?:小区|花园|家园|公寓|名苑|新村|山庄|华府|华庭|大厦|广场|公馆|别墅|苑|园(?!区)|邸)"
 )
 _COMMITTEE = re.compile(r"(居民委员会|村民委员会|居委会|村委会|委员会|委会|办事处)")
 
@@ -102,15 +108,28 @@ def _short_keys(level: int, name: str) -> list[str]:
 class NameHit:
     """One division name found in text: where it ends and which divisions it may be."""
 
-    __slots__ = ("codes", "end", "historic", "informal")
+    __slots__ = ("codes", "end", "historic", "informal", "kind", "preferred")
 
-    def __init__(self, end: int, codes: tuple[str, ...], informal: bool, historic: str | None = None) -> None:
+    def __init__(
+        self,
+        end: int,
+        codes: tuple[str, ...],
+        informal: bool,
+        historic: str | None = None,
+        preferred: str | None = None,
+        kind: str | None = None,
+    ) -> None:
         self.end = end
         self.codes = codes
         self.informal = informal
-        # Set to the abolished county's years of use when the name is
-        # no longer in use and ``codes`` are its successors.
+        # Set to a note on the abolished division (its years of use) when the
+        # name is no longer in use and ``codes`` are its successors.
         self.historic = historic
+        # The successor the old name continues as (莱城区 → 莱芜区), if one
+        # does; the others remain possible until a later name decides.
+        self.preferred = preferred
+        # Kind of the old division when it differs from its successors' level.
+        self.kind = kind
 
     def __repr__(self) -> str:
         return f"NameHit(end={self.end}, codes={self.codes!r}, informal={self.informal})"
@@ -134,8 +153,15 @@ class Gazetteer:
         self._names: list[str] = []
         self._formal: dict[str, int | tuple[int, ...]] = {}
         self._informal: dict[str, int | tuple[int, ...]] = {}
-        self._historic: dict[str, tuple[tuple[str, ...], str]] = {}
+        self._historic: dict[str, _Historic] = {}
         self._maxlen = 0
+        # First two characters of every indexed name → bit mask of the name
+        # lengths starting with them, so that scan() tries only lengths that exist.
+        self._lengths: dict[str, int] = {}
+        self._keys: frozenset[str] = frozenset()
+        self._paths: dict[str, list[tuple[str, str]]] = {}
+        self._entries: dict[str, tuple[tuple[_Entry | None, bool], tuple[_Entry | None, bool]]] = {}
+        self._short: dict[str, str | None] = {}
 
     # -- building ---------------------------------------------------------
     def _ensure(self) -> None:
@@ -183,25 +209,58 @@ class Gazetteer:
         self._formal, self._informal = formal, informal
         self._historic = self._historic_names() if self._records is None else {}
         self._maxlen = max((len(k) for k in formal), default=0)
+        lengths: dict[str, int] = {}
+        for keys in (formal, informal, self._historic):
+            for key in keys:
+                head = key[:2]
+                lengths[head] = lengths.get(head, 0) | (1 << len(key))
+        self._lengths = lengths
+        self._keys = frozenset(formal.keys() | informal.keys() | self._historic.keys())
 
-    def _historic_names(self) -> dict[str, tuple[tuple[str, ...], str]]:
-        """Names of abolished counties (江干区, 崇文区) → their current successors.
+    def _historic_names(self) -> dict[str, _Historic]:
+        """Names of abolished divisions (江干区, 崇文区, 莱芜市) → their current successors.
 
         People keep writing the old name for years after a merger; the name
         resolves to the successors, which may be several (then it is reported
-        as ambiguous like any other shared name).
+        as ambiguous like any other shared name, unless the name lives on in
+        exactly one of them: 莱城区 became 莱芜区, and 钢城区 only took a part).
         """
-        out: dict[str, tuple[tuple[str, ...], str]] = {}
-        for code, rec in history().items():
+        hist = history()
+        out: dict[str, _Historic] = {}
+        for code, rec in hist.items():
             if rec.in_use or code.endswith("00") or rec.name in self._formal or len(rec.name) < 2:
                 continue
             current = tuple(c for c in successor_codes(code) if self._find(c) is not None)
-            if current:
-                note = f"{rec.start}—{rec.end}年"
-                old = out.get(rec.name)
-                if old is not None:
-                    current = tuple(dict.fromkeys(old[0] + current))
-                out[rec.name] = (current, note)
+            if not current:
+                continue
+            plain: list[str] = []
+            for s in rec.successors:
+                if "[" not in s:
+                    plain.extend(c for c in successor_codes(s) if c not in plain and c in current)
+            note = f"{rec.start}—{rec.end}年"
+            old = out.get(rec.name)
+            if old is not None:
+                current = tuple(dict.fromkeys(old[0] + current))
+                plain = [c for c in dict.fromkeys([*([old[2]] if old[2] else []), *plain])]
+            out[rec.name] = (current, note, plain[0] if len(plain) == 1 else "", None)
+        for name, entry in list(out.items()):
+            codes, note, preferred, kind = entry
+            if not preferred and len(codes) > 1:
+                stem = name[:-1]
+                same = [c for c in codes if self._names[self._find(c) or 0].startswith(stem)]
+                out[name] = (codes, note, same[0] if len(same) == 1 else "", kind)
+        for name, (codes, preferred, note) in OLD_CITIES.items():
+            if name in self._formal or not all(self._find(c) is not None for c in codes):
+                continue
+            out[name] = (codes, note, preferred, "city")
+        # 铜仁地区, 哈密地区: prefectures that became cities keep their names.
+        for idx, level in enumerate(self._levels):
+            name = self._names[idx]
+            if level == 2 and name.endswith("市") and len(name) >= 3:
+                old_name = name[:-1] + "地区"
+                if old_name not in self._formal and old_name not in out:
+                    code = self._code_at(idx)
+                    out[old_name] = ((code,), "原地区建制", code, "city")
         return out
 
     # -- records ----------------------------------------------------------
@@ -236,11 +295,19 @@ class Gazetteer:
 
     def short_name(self, code: str) -> str | None:
         """Name as written in addresses (committee suffix removed)."""
+        if code in self._short:
+            return self._short[code]
         name = self.name(code)
-        return None if name is None else division_short_name(name)
+        short = None if name is None else division_short_name(name)
+        if len(self._short) < 100_000:
+            self._short[code] = short
+        return short
 
     def path(self, code: str) -> list[tuple[str, str]]:
         """``(code, name)`` of ``code`` and its ancestors, province first, placeholders skipped."""
+        cached = self._paths.get(code)
+        if cached is not None:
+            return list(cached)
         out: list[tuple[str, str]] = []
         for n in _LEVEL_LENGTHS[1:]:
             if n > len(code):
@@ -248,7 +315,9 @@ class Gazetteer:
             name = self.name(code[:n])
             if name is not None and name not in _PLACEHOLDERS:
                 out.append((code[:n], division_short_name(name)))
-        return out
+        if len(self._paths) < 100_000:
+            self._paths[code] = out
+        return list(out)
 
     def children(self, code: str) -> Iterator[str]:
         """Codes of the direct children of ``code`` present in this gazetteer."""
@@ -286,6 +355,39 @@ class Gazetteer:
                 out.append(succ)
         return out
 
+    def _entry(self, key: str) -> tuple[tuple[_Entry | None, bool], tuple[_Entry | None, bool]]:
+        """Codes of ``key`` as a formal and as an informal name, each with
+        whether any of them is a township or village; cached per key."""
+        out: list[tuple[_Entry | None, bool]] = []
+        for index, informal in ((self._formal, False), (self._informal, True)):
+            found = _get(index, key)
+            entry = None
+            if found:
+                entry = (tuple(self._code_at(i) for i in found), any(self._levels[i] >= 4 for i in found))
+            out.append((entry, informal))
+        pair = (out[0], out[1])
+        if len(self._entries) < 200_000:
+            self._entries[key] = pair
+        return pair
+
+    def continues(self, text: str, pos: int, prefixes: tuple[str, ...]) -> bool:
+        """Whether a division inside one of ``prefixes`` is named at ``text[pos]`` (唐山|路北区)."""
+        self._ensure()
+        mask = self._lengths.get(text[pos : pos + 2], 0)
+        keys = self._keys
+        for length in range(2, min(mask.bit_length(), len(text) - pos + 1)):
+            if (mask >> length) & 1:
+                key = text[pos : pos + length]
+                if key not in keys:
+                    continue
+                pair = self._entries.get(key) or self._entry(key)
+                for entry, _ in pair:
+                    if entry is not None:
+                        for code in entry[0]:
+                            if code.startswith(prefixes) and code not in prefixes:
+                                return True
+        return False
+
     # -- names ------------------------------------------------------------
     def lookup(self, name: str) -> tuple[str, ...]:
         """Codes of divisions whose name (official, short or informal) is exactly ``name``."""
@@ -303,28 +405,50 @@ class Gazetteer:
         """
         self._ensure()
         hits: list[NameHit] = []
-        top = min(self._maxlen, len(text) - pos)
+        mask = self._lengths.get(text[pos : pos + 2], 0)
+        if not mask:
+            return hits
+        top = min(mask.bit_length() - 1, len(text) - pos)
+        keys = self._keys
+        entries = self._entries
         for length in range(top, 1, -1):
+            if not (mask >> length) & 1:
+                continue
             key = text[pos : pos + length]
+            if key not in keys:
+                continue
             end = pos + length
-            for index, informal in ((self._formal, False), (self._informal, True)):
-                found = _get(index, key)
-                if not found:
+            pair = entries.get(key)
+            if pair is None:
+                pair = self._entry(key)
+            for entry, informal in pair:
+                if entry is None:
                     continue
+                codes, low = entry
                 # A full county or city name followed by 路 is still the county
                 # (唐山市路北区); short names and village names are not.
-                guarded = informal or any(self._levels[i] >= 4 for i in found)
-                if guarded and _ROAD_AFTER.match(text, end):
+                guarded = informal or low
+                if guarded and _ROAD_AFTER.match(text, end) and not self.continues(text, end, codes):
                     continue
-                if any(self._levels[i] >= 4 for i in found):
+                if informal and _POI_AFTER.match(text, end) and not self.continues(text, end, codes):
+                    continue  # 康乐小区, 东方苑, 江南公寓: a compound, not 康乐县
+                hit_end = end
+                if low:
                     m = _COMMITTEE.match(text, end)
                     if m is not None:
-                        end = m.end()
-                hits.append(NameHit(end, tuple(self._code_at(i) for i in found), informal))
+                        hit_end = m.end()
+                hits.append(NameHit(hit_end, codes, informal))
             old = self._historic.get(key)
             if old is not None and not hits:
-                hits.append(NameHit(pos + length, old[0], False, old[1]))
+                hits.append(NameHit(pos + length, old[0], False, old[1], old[2] or None, old[3]))
         return hits
+
+
+# Current codes, a note for the warning, the successor the name continues as
+# (or ""), and the element kind of the old division when not its successors'.
+_Historic = tuple[tuple[str, ...], str, str, str | None]
+# Codes a name stands for, and whether any of them is a township or village.
+_Entry = tuple[tuple[str, ...], bool]
 
 
 def _formal_keys(level: int, name: str) -> list[str]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ybss.lib import cn_numerals
 
@@ -43,8 +45,8 @@ class Folded:
     """Normalized text plus, per character, the original span it stands for."""
 
     text: str
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
+    starts: Sequence[int]
+    ends: Sequence[int]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original ``(start, end)`` of the normalized slice ``text[start:end]``."""
@@ -87,7 +89,17 @@ def _fold_char(ch: str) -> str:
         out = "".join(parts)
     if len(_char_cache) < 50_000:
         _char_cache[ch] = out
+        if len(out) == 1 and out != " " and ch != "<":
+            _ONE_TO_ONE.add(ch)
+            _TRANSLATE[ord(ch)] = out
     return out
+
+
+# Characters already seen that fold to exactly one character (most of them
+# to themselves). Text made only of those takes the fast path of fold(): one
+# str.translate, and the identity span map.
+_ONE_TO_ONE: set[str] = set()
+_TRANSLATE: dict[int, str] = {}
 
 
 def _is_word(ch: str) -> bool:
@@ -101,6 +113,9 @@ def fold(text: str) -> Folded:
     digits (so ``Room 5`` keeps its space and ``文三路 90号`` loses it).
     """
     text = text[:MAX_INPUT]
+    if _ONE_TO_ONE.issuperset(text):
+        n = len(text)
+        return Folded(text.translate(_TRANSLATE), range(n), range(1, n + 1))
     skip_until = -1
     tags = {m.start(): m.end() for m in _HTML_TAG.finditer(text)} if "<" in text else {}
     out: list[str] = []
@@ -139,6 +154,7 @@ def fold(text: str) -> Folded:
 # words make it a number whatever follows (十八号阳光小区); "weak" ones only
 # when the word itself is followed by a boundary, because they also occur
 # inside names: 三门峡, 五楼村, 二期工程 vs 三门502, 五楼, 二期3栋.
+_NUMERAL_CHARS = frozenset(ch for ch in cn_numerals.NUMERAL_CHARS if cn_numerals.is_numeral_char(ch))
 _STRONG_AFTER = ("号", "栋", "幢", "单元", "室", "组", "层")
 _WEAK_AFTER = ("门", "座", "楼", "梯", "房", "户", "队", "社", "期", "排", "弄", "#", "-")
 _UNIT_BEFORE = ("栋", "幢", "座", "单元", "号", "室", "层", "楼", "门", "梯", "#", "-", "附", "组")
@@ -175,7 +191,7 @@ def convert_numerals(f: Folded, *, everywhere: bool = False) -> Folded:
     right for text already known to be a number (a building or room field).
     """
     s = f.text
-    if not any(cn_numerals.is_numeral_char(ch) for ch in s):
+    if _NUMERAL_CHARS.isdisjoint(s):
         return f
     out: list[str] = []
     starts: list[int] = []
@@ -244,6 +260,7 @@ def unify(prepared: str) -> str:
 _NAME_DROP = re.compile(r"[^0-9A-Z\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_name(text: str) -> str:
     """Match form of a name (road, compound, building name).
 
@@ -266,6 +283,7 @@ _LEADING_ZEROS = re.compile(r"(?<![\d.])0+(?=\d)")
 _NUMBER_DROP = re.compile(r"[^0-9A-Z\u4e00-\u9fff\-]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_number(kind: str, text: str) -> str:
     """Match form of a numbered element: ``("building", "三栋") → "3"``.
 

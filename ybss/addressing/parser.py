@@ -135,28 +135,30 @@ _ROAD = re.compile(
 )
 _NUMBERED_ROAD = re.compile(r"\d{1,3}号?(?:大街|大道|路|街(?!道)|巷)")
 _ROAD_NO = re.compile(r"(\d+组)?\d+[A-Z]?(?:[-之]\d+)?号(?:院)?(?:附\d+号?)?(?!楼)")
+_SEGMENT = re.compile(r"[东西南北中]?(?:[一二三四五六七八九十]{1,3}|\d{1,2})段|[东西南北中]段")
+_PHASE = re.compile(r"(?:\d+|[A-Z])(?:期|区)(?![\u4e00-\u9fff])|\d+期")
 _LANE = re.compile(r"\d+弄(?:支弄)?")
-_GROUP = re.compile(r"(\d+)(?:村民小组|小组|组|队|社)(?!区|团)(\d+号(?!楼))?")
+_GROUP = re.compile(r"(\d+)(?:村民小组|小组|组|队|社)(?!区|团)")
 _COMPACT3 = re.compile(r"(\d{1,4}[A-Z]?)-(\d{1,2})-(\d{1,5}[A-Z]?)(?![\d\-])")
 _COMPACT2 = re.compile(r"(\d{1,4}[A-Z]?)-(\d{1,5}[A-Z]?)(?![\d\-])")
-_BUILDING = re.compile(r"第?(?:[A-Z]?\d+[A-Z]?|[A-Z])(?:号楼|栋楼|栋|幢|座|#)")
+_BUILDING = re.compile(r"第?(?:[A-Z]?\d+[A-Z]?|[A-Z])(?:号楼|栋楼|栋|幢|座|#|塔|舍)")
 _BUILDING_HAO = re.compile(r"第?[A-Z]?\d+[A-Z]?号(?!楼|院)")
 _UNIT = re.compile(r"第?(?:\d+|[A-Z])(?:单元|门|梯)")
 _FLOOR = re.compile(r"(?:-?\d+|B\d+|负\d+|地下\d+)(?:层|楼)(?![栋号])|F\d+(?!\d)")
 _BARE_NO = re.compile(r"\d+(?:-\d+)?")
 _ROOM = re.compile(r"(?:[A-Z]?\d+[A-Z]?)(?:室|房|户|号)?")
 _DEVZONE = re.compile(
-    rf"[{_CJK}A-Z]{{2,14}}?(?:经济技术开发区|高新技术产业开发区|经济开发区|技术开发区|开发区|高新区|经开区|工业园区|产业园区|保税区)"
+    rf"[{_CJK}A-Z]{{2,14}}?(?:经济技术开发区|高新技术产业开发区|经济开发区|技术开发区|开发区|高新区|经开区|工业园区|产业园区|保税区|新区)"
 )
 _TOWN = re.compile(rf"[{_CJK}]{{1,8}}?(?:街道办事处|街道|镇|乡)(?![路街道巷])")
-_COMMUNITY = re.compile(rf"[{_CJK}]{{1,10}}?(?:社区居委会|社区|居委会|村委会|村(?=\d+(?:组|队|社|号)|$|,))")
+_COMMUNITY = re.compile(rf"[{_CJK}]{{1,10}}?(?:社区居委会|社区|居委会|村委会|(?<!新)村(?=\d+(?:组|队|社|号(?!楼))|$|,))")
 _POI_RUN = re.compile(rf"[A-Z]*(?:(?!第\d)[{_CJK}])+")  # 第3栋 starts a number, not a name
 # Words that end a compound or building name. Longer ones first so that the
 # poi/subpoi split prefers 东部软件园 over 东部软件.
 _POI_SUFFIXES = (
     "软件园", "科技园", "工业园", "产业园", "创业园", "小区", "花园", "家园", "公寓", "大厦", "广场",
     "中心", "大楼", "新村", "山庄", "别墅", "公馆", "商城", "市场", "学校", "医院", "公司", "宿舍",
-    "基地", "园区", "名苑", "苑", "园", "庭", "府", "城", "坊", "院", "馆", "阁", "轩", "湾", "郡",
+    "基地", "园区", "名苑", "华府", "华庭", "苑", "园", "庭", "府", "城", "坊", "院", "馆", "阁", "轩", "湾", "郡",
     "邸", "寓", "居", "墅", "里",
 )  # fmt: skip
 _GENERIC_POI = frozenset({"小区", "花园", "家园", "公寓", "大厦", "广场", "新村", "大楼", "园区", "宿舍"})
@@ -174,6 +176,10 @@ class _Div:
     end: int
     codes: list[str]
     informal: bool
+    preferred: str | None = None
+    # An old name standing for several current divisions (莱芜市): its
+    # element gets a code only if nothing more specific follows.
+    vague: bool = False
 
 
 class _Parser:
@@ -205,24 +211,33 @@ class _Parser:
         self.seen.add(kind)
 
     def has(self, *kinds: str) -> bool:
-        return any(k in self.seen for k in kinds)
+        return not self.seen.isdisjoint(kinds)
 
     # -- divisions ------------------------------------------------------------
     def division_at(self, pos: int) -> int | None:
-        for hit in self.gz.scan(self.s, pos):
+        hits = self.gz.scan(self.s, pos)
+        if len(hits) > 1 and hits[0].end != hits[-1].end:
+            # 青岛市北区 is 青岛 + 市北区, not 青岛市 + 北区: prefer a reading
+            # after which a division inside this one is named.
+            hits.sort(key=lambda h: not self.gz.continues(self.s, h.end, h.codes))
+        for hit in hits:
             codes = self.accept(list(hit.codes), hit.informal, pos, hit.end)
             if codes is None:
                 continue
             levels = {len(c) for c in codes}
             level = (0, 0, 1, 0, 2, 0, 3, 0, 0, 4, 0, 0, 5)[min(levels)]
-            kind = kind_for(level, self.gz.name(codes[0]) or "")
+            kind = hit.kind or kind_for(level, self.gz.name(codes[0]) or "")
             self.flush_other(pos)
+            preferred = hit.preferred if hit.preferred in codes else None
             if hit.historic is not None:
-                now = "、".join(self.gz.short_name(c) or c for c in codes)
-                self.warnings.append(
-                    f"“{self.s[pos : hit.end]}”为已撤销区划（{hit.historic}），按现行区划处理：{now}"
+                now = "、".join(
+                    "".join(n for _, n in self.gz.path(c)[1:]) for c in ([preferred] if preferred else codes)
                 )
-            self.chain.append(_Div(pos, hit.end, codes, hit.informal))
+                self.warnings.append(
+                    f"“{self.s[pos : hit.end]}”为已撤销或更名的区划（{hit.historic}），按现行区划处理：{now}"
+                )
+            vague = hit.historic is not None and len(codes) > 1
+            self.chain.append(_Div(pos, hit.end, codes, hit.informal, preferred, vague))
             self.chain_elements.append(len(self.elements))
             self.emit(kind, pos, hit.end, normalize_name(self.s[pos : hit.end]))
             return hit.end
@@ -231,10 +246,21 @@ class _Parser:
     def accept(self, codes: list[str], informal: bool, a: int, b: int) -> list[str] | None:
         """Candidates of a name hit that fit the divisions already read, or ``None`` to reject it."""
         if not self.chain:
+            if len(codes) > 1 and all(len(c) == 12 for c in codes) and not self.region:
+                # A village name shared by several places, with nothing
+                # around it to tell which: more likely a compound (幸福新村).
+                return None
             return codes
         last = self.chain[-1]
         depth = min(len(p) for p in last.codes)
+        # Inside the last name, or the same division again (义乌市义乌市, or
+        # 钢城区 after 莱芜市, which now stands for 莱芜区 and 钢城区).
         compat = [c for c in codes if any(c.startswith(p) and len(c) > len(p) for p in last.codes)]
+        if not compat:
+            compat = [c for c in codes if c in last.codes]
+        if compat and set(compat) <= set(last.codes) and len(self.chain) > 1:
+            if set(self.chain[-2].codes) == set(last.codes):
+                return None  # written twice already: the rest is not a division
         if compat:
             self.narrow(compat)
             return compat
@@ -251,8 +277,8 @@ class _Parser:
         """Drop candidates of earlier names that are not ancestors of any of ``children``."""
         for div in reversed(self.chain):
             kept = [p for p in div.codes if any(c.startswith(p) for c in children)]
-            if not kept:
-                break
+            if not kept or kept == div.codes:
+                break  # nothing to narrow here, so nothing above either
             div.codes = kept
             children = kept
 
@@ -317,11 +343,18 @@ class _Parser:
                 self.emit("road", pos, m.end())
                 return m.end()
         if s[pos].isdigit() or s[pos] == "第" or "A" <= s[pos] <= "Z" or s[pos] in "-负地":
-            return self.number(pos)
+            got = self.number(pos)
+            if got is not None or not ("A" <= s[pos] <= "Z" or s[pos] in "第负地"):
+                return got
         if not has("road", "poi", "building"):
             m = _DEVZONE.match(s, pos)
             if m is not None and not has("devzone"):
                 self.emit("devzone", pos, m.end())
+                return m.end()
+        if has("road") and not has("road_no", "subroad", "poi"):
+            m = _SEGMENT.match(s, pos)
+            if m is not None:  # 人民南路四段, 一环路北一段
+                self.emit("subroad", pos, m.end())
                 return m.end()
         if not has("poi", "building", "unit", "room"):
             m = _ROAD.match(s, pos)
@@ -374,13 +407,10 @@ class _Parser:
                 return m.end()
         if not has("building", "road_no"):
             m = _GROUP.match(s, pos)
-            if m is not None:
-                if m.group(2):
-                    self.emit("road_no", pos, m.end())
-                elif not has("village_group"):
-                    self.emit("village_group", pos, m.end())
-                else:
-                    return None
+            if m is not None and not has("village_group"):
+                # 5组6号 is two elements, as in the address base: the group
+                # (GA/T class 30) and the door plate in it (class 40).
+                self.emit("village_group", pos, m.end())
                 return m.end()
         if not has("building", "unit", "room"):
             m = _COMPACT3.match(s, pos)
@@ -401,6 +431,11 @@ class _Parser:
                     return m2.end()
             if m is not None:
                 self.emit("building", pos, m.end())
+                return m.end()
+        if has("poi") and not has("subpoi", "building", "unit", "floor", "room"):
+            m = _PHASE.match(s, pos)
+            if m is not None:
+                self.emit("subpoi", pos, m.end())
                 return m.end()
         if not has("unit", "floor", "room"):
             m = _UNIT.match(s, pos)
@@ -463,6 +498,7 @@ def _poi_split(name: str) -> int | None:
                 if (
                     len(rest) >= 2
                     and rest not in _GENERIC_POI
+                    and rest not in _POI_SUFFIXES
                     and not any(rest.startswith(g) for g in _GENERIC_POI)
                 ):
                     return end
@@ -509,6 +545,10 @@ def _resolve(p: _Parser, text: str) -> ParsedAddress:
                 cands = inside
                 p.narrow(inside)
                 deepest.codes = inside
+        if len(cands) > 1 and deepest.preferred in cands:
+            cands = [deepest.preferred]
+            p.narrow(cands)
+            deepest.codes = cands
         if len(cands) == 1:
             code = cands[0]
         else:
@@ -524,6 +564,8 @@ def _resolve(p: _Parser, text: str) -> ParsedAddress:
         for div, idx in zip(p.chain, p.chain_elements, strict=True):
             el = elements[idx]
             mine = [c for c in div.codes if code is not None and code.startswith(c)]
+            if div.vague and div is not deepest:
+                continue
             if len(div.codes) == 1:
                 mine = div.codes
             if len(mine) == 1:
