@@ -1,10 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from ybss.addresses.api import AddressNodeViewSet, RoadViewSet
+from ybss.core.views import start
 from ybss.divisions.api import DivisionViewSet
 
 router = DefaultRouter()
@@ -13,11 +13,12 @@ router.register("roads", RoadViewSet, basename="road")
 router.register("addresses", AddressNodeViewSet, basename="address")
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="addresses:home", permanent=False)),
+    path("", start, name="start"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("addresses/", include("ybss.addresses.urls")),
     path("audit/", include("ybss.audit.urls")),
+    path("access/", include("ybss.access.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -28,7 +28,7 @@ def _dump_text(tmp_path: Path) -> str:
         name = settings_db["NAME"]
         if "memory" in str(name):
             with connection.cursor():  # opens the connection
-                return repr(list(connection.connection.iterdump()))  # type: ignore[union-attr]
+                return repr(list(connection.connection.iterdump()))
         return Path(name).read_bytes().decode("latin-1")
     out = subprocess.run(
         [

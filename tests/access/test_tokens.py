@@ -32,7 +32,7 @@ def test_token_reads_inside_its_jurisdiction_only(zhang: Resident, wang: Residen
     assert names == ["张伟"]
     assert IDS[0] not in str(people)
     assert _get(key, f"/api/v1/addresses/{room.pk}/").status_code == 200
-    assert _get(key, f"/api/v1/addresses/{wang.address_id}/").status_code == 404
+    assert _get(key, f"/api/v1/addresses/{wang.address.pk}/").status_code == 404
 
 
 def test_read_only_token_cannot_write(room: AddressNode) -> None:

@@ -4,6 +4,9 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from ybss.access.decorators import HasCapability
+from ybss.access.roles import Cap
+
 from .models import Division
 
 
@@ -27,6 +30,9 @@ class DivisionSerializer(serializers.ModelSerializer[Division]):
 )
 class DivisionViewSet(viewsets.ReadOnlyModelViewSet[Division]):
     serializer_class = DivisionSerializer
+    # Division codes are public reference data; they are still behind a login.
+    permission_classes = [HasCapability]
+    capabilities = {"read": Cap.ADDRESS_VIEW, "write": Cap.ADDRESS_EDIT}
     lookup_field = "code"
 
     def get_queryset(self) -> QuerySet[Division]:
