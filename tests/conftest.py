@@ -29,6 +29,14 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
         load_divisions(COUNTY)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Scopes are cached per user id, and ids are reused after each test's rollback.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _divisions() -> None:
     # Transactional tests empty the database when they finish; reload for the next one.
     if not Division.objects.filter(code=COMMUNITY).exists():

@@ -35,3 +35,17 @@ class Resident(models.Model):
     @property
     def phone(self) -> str:
         return crypto.open_value(PHONE, self.phone_enc)
+
+
+class PlainResident(models.Model):
+    """The same record with no encryption: the baseline for bench/audit.py."""
+
+    name = models.CharField(max_length=50)
+    address = models.ForeignKey(AddressNode, on_delete=models.PROTECT)
+    id_number = models.CharField(max_length=18)
+    phone = models.CharField(max_length=20)
+
+    objects: models.Manager[PlainResident] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"plain resident #{self.pk}"

@@ -38,7 +38,9 @@ def _row(r: Resident) -> dict[str, str]:
 
 @requires(Cap.PERSON_LIST)
 def resident_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "testapp/list.html", {"rows": [(r.pk, _row(r)) for r in _residents(request)[:50]]})
+    start = max(0, int(request.GET.get("start", "0") or 0)) if request.GET.get("start", "0").isdigit() else 0
+    rows = _residents(request)[start : start + 50]
+    return render(request, "testapp/list.html", {"rows": [(r.pk, _row(r)) for r in rows]})
 
 
 @requires(Cap.PERSON_VIEW_FULL)

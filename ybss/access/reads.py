@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from ybss.audit import log
@@ -71,15 +72,23 @@ def _limits() -> list[tuple[int, int]]:
 
 
 def _check_rate(user: Any) -> None:
+    """Both windows in one query: this runs before every sensitive read."""
     now = timezone.now()
-    for seconds, allowed in _limits():
-        count = AuditEvent.objects.filter(
-            actor_id=user.pk,
-            action__in=SENSITIVE_ACTIONS,
-            outcome=Outcome.OK,
-            at__gte=now - timedelta(seconds=seconds),
-        ).count()
-        if count >= allowed:
+    limits = _limits()
+    longest = max(seconds for seconds, _ in limits)
+    counts = AuditEvent.objects.filter(
+        actor_id=user.pk,
+        action__in=SENSITIVE_ACTIONS,
+        outcome=Outcome.OK,
+        at__gte=now - timedelta(seconds=longest),
+    ).aggregate(
+        **{
+            f"w{seconds}": Count("pk", filter=Q(at__gte=now - timedelta(seconds=seconds)))
+            for seconds, _ in limits
+        }
+    )
+    for seconds, allowed in limits:
+        if counts[f"w{seconds}"] >= allowed:
             with transaction.atomic():
                 log.record(user, Action.RATE_LIMITED, outcome=Outcome.DENIED, extra={"window": seconds})
                 _flag_repeated_limits(user)
@@ -108,8 +117,9 @@ def _detect(user: Any, action: str, targets: Iterable[tuple[str, object]]) -> No
     window = timezone.now() - timedelta(minutes=settings.YBSS_FLAG_WINDOW_MINUTES)
     recent = AuditEvent.objects.filter(actor_id=user.pk, at__gte=window, outcome=Outcome.OK)
     if action == Action.VIEW_FULL:
-        events = list(recent.filter(action=Action.VIEW_FULL).values_list("targets", flat=True))
-        if len(events) >= settings.YBSS_FLAG_FULL_READS:
+        reads = recent.filter(action=Action.VIEW_FULL)
+        if reads.count() >= settings.YBSS_FLAG_FULL_READS:  # count first: the targets only when it matters
+            events = list(reads.values_list("targets", flat=True))
             _raise_flag(
                 user,
                 AuditFlag.Pattern.MANY_FULL_READS,

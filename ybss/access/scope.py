@@ -15,6 +15,7 @@ from functools import reduce
 from operator import or_
 from typing import Any, TypeVar
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -71,18 +72,47 @@ def scope_for(user: Any) -> Scope:
     return scope
 
 
+SCOPE_CACHE_SECONDS = 60
+
+
 def _compute(user: Any) -> Scope:
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
         return NO_SCOPE
-    from .models import UserAccess
-
-    access = UserAccess.objects.filter(user_id=user.pk).prefetch_related("jurisdictions").first()
-    if access is None:
+    key = f"ybss:scope:{user.pk}"
+    hit = cache.get(key)
+    if hit is None:
+        hit = _load(user.pk)
+        # Every request needs the scope; the cache saves its queries. Changes made
+        # through the access actions clear it at once; other edits (the admin site)
+        # take effect within SCOPE_CACHE_SECONDS.
+        cache.set(key, hit, SCOPE_CACHE_SECONDS)
+    role, prefixes = hit
+    if role is None:
         return NO_SCOPE
-    prefixes: set[str] = set()
-    for j in access.jurisdictions.all():
-        prefixes.update(j.all_prefixes())
-    return Scope(role=access.role, caps=capabilities(access.role), prefixes=_minimal(prefixes))
+    return Scope(role=role, caps=capabilities(role), prefixes=tuple(prefixes))
+
+
+def _load(user_pk: int) -> tuple[str | None, tuple[str, ...]]:
+    from .models import Jurisdiction, UserAccess
+
+    access = UserAccess.objects.filter(user_id=user_pk).first()
+    if access is None:
+        return None, ()
+    held = set(access.jurisdictions.values_list("pk", flat=True))
+    # The whole tree is small (a county has hundreds of jurisdictions): one query, walked here.
+    tree = list(Jurisdiction.objects.values_list("pk", "parent_id", "prefixes"))
+    children: dict[int | None, list[int]] = {}
+    own: dict[int, list[str]] = {}
+    for pk, parent, prefixes in tree:
+        children.setdefault(parent, []).append(pk)
+        own[pk] = list(prefixes or [])
+    codes: set[str] = set()
+    frontier = list(held)
+    while frontier:
+        pk = frontier.pop()
+        codes.update(own.get(pk, []))
+        frontier.extend(children.get(pk, []))
+    return access.role, _minimal(codes)
 
 
 def _minimal(codes: Iterable[str]) -> tuple[str, ...]:
@@ -97,6 +127,7 @@ def forget(user: Any) -> None:
     """Drop a cached scope after the user's role or jurisdictions changed."""
     if hasattr(user, "_ybss_scope"):
         del user._ybss_scope
+    cache.delete(f"ybss:scope:{user.pk}")
 
 
 def require(user: Any, cap: str) -> Scope:
