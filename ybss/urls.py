@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from ybss.access import otp
 from ybss.addresses.api import AddressNodeViewSet, RoadViewSet
 from ybss.core.views import start
 from ybss.divisions.api import DivisionViewSet
@@ -16,6 +17,8 @@ urlpatterns = [
     path("", start, name="start"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/otp/", otp.verify, name="otp_verify"),
+    path("accounts/otp/setup/", otp.setup, name="otp_setup"),
     path("addresses/", include("ybss.addresses.urls")),
     path("audit/", include("ybss.audit.urls")),
     path("access/", include("ybss.access.urls")),

@@ -29,7 +29,9 @@ def test_station_admin_creates_a_collector_in_their_station(alice_client: Client
     body = response.content.decode()
     assert "初始密码" in body
     user = get_user_model().objects.get(username="li")
-    assert UserAccess.objects.get(user=user).role == Role.COLLECTOR and list(UserAccess.objects.get(user=user).jurisdictions.all()) == [area]
+    assert UserAccess.objects.get(user=user).role == Role.COLLECTOR and list(
+        UserAccess.objects.get(user=user).jurisdictions.all()
+    ) == [area]
     assert AuditEvent.objects.filter(action=Action.ACCESS_CHANGE, actor_name="alice").count() == 1
 
 
@@ -61,7 +63,9 @@ def test_edit_deactivate_and_reset(alice_client: Client, alice: Any) -> None:
     )
     assert response.status_code == 200
     li.refresh_from_db()
-    assert UserAccess.objects.get(user=li).role == Role.OFFICER and not li.is_active  # the unticked box deactivates
+    assert (
+        UserAccess.objects.get(user=li).role == Role.OFFICER and not li.is_active
+    )  # the unticked box deactivates
     response = alice_client.post(f"/access/accounts/{li.pk}/", {"reset_password": "1"})
     assert "新密码" in response.content.decode()
     # A station admin cannot demote or disable themselves by accident.

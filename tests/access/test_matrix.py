@@ -25,7 +25,18 @@ from ybss.audit.models import AuditFlag
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"start", "login", "logout", "api-root", "api-schema", "api-docs", "set_language"}
+# Per-user pages that hold no registry data: every signed-in user may use them.
+PUBLIC = {
+    "start",
+    "login",
+    "logout",
+    "otp_verify",
+    "otp_setup",
+    "api-root",
+    "api-schema",
+    "api-docs",
+    "set_language",
+}
 WRITE_CAPS = {"address.edit", "person.edit", "users.manage"}
 
 

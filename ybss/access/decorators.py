@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework import permissions
 from rest_framework.request import Request
 
+from .otp import needs_otp, otp_redirect
 from .scope import require, scope_for
 
 View = Callable[..., HttpResponse]
@@ -24,6 +25,8 @@ def requires(cap: str) -> Callable[[View], View]:
         @login_required
         @wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if needs_otp(request):
+                return otp_redirect(request)
             require(request.user, cap)
             return view(request, *args, **kwargs)
 
@@ -38,6 +41,8 @@ class HasCapability(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if not request.user or not request.user.is_authenticated:
+            return False
+        if needs_otp(request):  # a session still waiting for its second factor
             return False
         caps: dict[str, str] = view.capabilities
         action = getattr(view, "action", None) or ""

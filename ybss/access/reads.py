@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -57,13 +58,22 @@ def purpose_from(data: Any) -> Purpose:
     text = str(data.get("reason_text", "") or "").strip()
     if not code:
         raise ActionError("请选择查询事由。", field="reason")
-    if not PurposeReason.objects.filter(code=code, active=True).exists():
+    if code not in active_reason_codes():
         raise ActionError("查询事由不在可选范围内。", field="reason")
     if len(text) < 2:
         raise ActionError("请填写具体说明（至少 2 个字）。", field="reason_text")
     if len(text) > 200:
         raise ActionError("具体说明最多 200 个字。", field="reason_text")
     return Purpose(code, text)
+
+
+def active_reason_codes() -> frozenset[str]:
+    """The configured purposes; a tiny table read on every sensitive read, so cached briefly."""
+    codes = cache.get("ybss:reasons")
+    if codes is None:
+        codes = frozenset(PurposeReason.objects.filter(active=True).values_list("code", flat=True))
+        cache.set("ybss:reasons", codes, 60)
+    return codes
 
 
 def _limits() -> list[tuple[int, int]]:

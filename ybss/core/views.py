@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from ybss.access.otp import needs_otp, otp_redirect
 from ybss.access.roles import Cap
 from ybss.access.scope import scope_for
 
@@ -15,6 +16,8 @@ START_PAGES = [
 
 @login_required
 def start(request: HttpRequest) -> HttpResponse:
+    if needs_otp(request):
+        return otp_redirect(request)
     scope = scope_for(request.user)
     for cap, page in START_PAGES:
         if scope.can(cap):
