@@ -15,6 +15,7 @@ urlpatterns = [
     path("test/residents/", views.resident_list, name="test-resident-list"),
     path("test/residents/search/", views.resident_search, name="test-resident-search"),
     path("test/residents/export/", views.resident_export, name="test-resident-export"),
+    path("test/residents/unmask/", views.resident_unmask, name="test-resident-unmask"),
     path("test/residents/<int:pk>/", views.resident_detail, name="test-resident-detail"),
     path("api/test/", include(router.urls)),
 ]

@@ -136,3 +136,19 @@ def test_auditor_page_shows_flags(django_user_model: Any) -> None:
     assert client.post(f"/audit/flags/{flag.pk}/review/").status_code == 302
     flag.refresh_from_db()
     assert flag.reviewed_by == auditor
+
+
+def test_unmask_and_export_need_a_purpose_and_the_role(
+    alice_client: Client, bob_client: Client, zhang: Resident
+) -> None:
+    assert alice_client.post("/test/residents/unmask/", {"reason": "verify"}).status_code == 400
+    page = alice_client.post("/test/residents/unmask/", PURPOSE).content.decode()
+    assert IDS[0] in page and "13812345678" in page
+    assert AuditEvent.objects.filter(action=Action.UNMASK, target_rows__key=str(zhang.pk)).exists()
+    export = alice_client.post("/test/residents/export/", PURPOSE)
+    assert export.status_code == 200 and "130731********1231" in export.content.decode()
+    assert IDS[0] not in export.content.decode()  # exports are masked too
+    assert AuditEvent.objects.filter(action=Action.EXPORT).count() == 1
+    # A county supervisor reads masked lists but may neither unmask nor export.
+    assert bob_client.post("/test/residents/unmask/", PURPOSE).status_code == 403
+    assert bob_client.post("/test/residents/export/", PURPOSE).status_code == 403

@@ -109,6 +109,29 @@ def resident_search(request: HttpRequest) -> HttpResponse:
     return render(request, "testapp/list.html", {"rows": [(r.pk, _row(r)) for r in hits]})
 
 
+@requires(Cap.PERSON_UNMASK)
+def resident_unmask(request: HttpRequest) -> HttpResponse:
+    """The list with full identifiers, for a stated purpose."""
+    if request.method != "POST":
+        return render(request, "testapp/purpose.html", {"reasons": PurposeReason.objects.all()})
+    try:
+        purpose = purpose_from(request.POST)
+    except ActionError as exc:
+        return render(
+            request,
+            "testapp/purpose.html",
+            {"error": exc, "reasons": PurposeReason.objects.all()},
+            status=400,
+        )
+    rows = list(_residents(request)[:50])
+    sensitive_read(request.user, Action.UNMASK, [("person", r.pk) for r in rows], purpose)
+    data = [
+        (r.pk, {"name": r.name, "id_number": r.id_number, "phone": r.phone, "address": r.address.full_text})
+        for r in rows
+    ]
+    return render(request, "testapp/list.html", {"rows": data})
+
+
 @requires(Cap.PERSON_EXPORT)
 def resident_export(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
