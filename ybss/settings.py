@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "ybss.audit",
     "ybss.divisions",
     "ybss.addresses",
+    "ybss.people",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +169,13 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Photos are personal data: served only through the audited person pages, never as /media/.
+YBSS_MAX_PHOTO_BYTES = envint("YBSS_MAX_PHOTO_BYTES", 2 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+YBSS_STALE_MONTHS = envint("YBSS_STALE_MONTHS", 12)
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))

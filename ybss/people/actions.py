@@ -1,0 +1,418 @@
+"""Every change to the actual population goes through these functions.
+
+Pages, the API, imports and the demo builder call them. Each one checks its
+input (Chinese messages naming the field), the actor's jurisdiction, writes a
+version row and an audit row, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+
+from ybss.access import crypto
+from ybss.access.roles import Cap
+from ybss.access.scope import require
+from ybss.addresses.models import AddressNode, Kind, Status
+from ybss.audit import log
+from ybss.audit.models import Action
+from ybss.core.errors import ActionError
+from ybss.divisions.loading import resolve_code
+from ybss.lib.idcard import IdNumberError, validate_id_number
+from ybss.lib.phone import PhoneError, normalize_phone
+from ybss.lib.text import InvalidName, clean_name
+
+from .models import ID_NUMBER, PHONE, DocType, Gender, Person, PersonVersion, Residence, ResidenceKind
+
+DWELLING_KINDS = (Kind.ROOM, Kind.DOORPLATE)
+
+
+@dataclass
+class PersonInput:
+    """What a form, an API call or an import row says about a person."""
+
+    name: str
+    id_number: str
+    doc_type: str = DocType.RESIDENT_ID
+    gender: str = ""
+    birth_date: date | None = None
+    nationality: str = "CHN"
+    domicile_division: str = ""
+    domicile_detail: str = ""
+    phone: str = ""
+    employer_text: str = ""
+    former_names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MoveIn:
+    address: AddressNode
+    valid_from: date
+    kind: str = ResidenceKind.OWNED
+    relation: str = ""
+    reason: str = ""
+    permit_number: str = ""
+    permit_valid_to: date | None = None
+
+
+def _user(actor: Any) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return actor if isinstance(actor, get_user_model()) else None
+
+
+def _check_scope(actor: Any, code: str, field_name: str) -> None:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return
+    scope = require(actor, Cap.PERSON_EDIT)
+    if not scope.covers(code):
+        raise ActionError("找不到该地址。", field=field_name, code="not_found")
+
+
+def _clean_person(data: PersonInput) -> dict[str, Any]:
+    """Validated field values, or an ActionError naming the first bad field."""
+    try:
+        name = clean_name(data.name, "姓名", max_length=50)
+    except InvalidName as exc:
+        raise ActionError(str(exc), field="name") from exc
+    former = []
+    for raw in data.former_names:
+        try:
+            former.append(clean_name(raw, "曾用名", max_length=50))
+        except InvalidName as exc:
+            raise ActionError(str(exc), field="former_names") from exc
+    if data.doc_type not in DocType.values:
+        raise ActionError("证件类型不在可选范围内。", field="doc_type")
+    if data.gender and data.gender not in Gender.values:
+        raise ActionError("性别代码应为 0、1、2 或 9（GB/T 2261.1）。", field="gender")
+    nationality = (data.nationality or "CHN").strip().upper()
+    if len(nationality) != 3 or not nationality.isalpha():
+        raise ActionError("国籍应为 ISO 3166-1 三位字母代码，如 CHN、USA。", field="nationality")
+    out: dict[str, Any] = {
+        "name": name,
+        "former_names": former,
+        "doc_type": data.doc_type,
+        "nationality": nationality,
+        "birth_date": data.birth_date,
+    }
+    number = (data.id_number or "").strip()
+    if data.doc_type == DocType.RESIDENT_ID:
+        gender = data.gender if data.gender in ("1", "2") else None
+        try:
+            checked = validate_id_number(number, gender=gender)
+        except IdNumberError as exc:
+            field_name = "gender" if exc.code == "sex_mismatch" else "id_number"
+            message = str(exc)
+            if exc.suggestions:
+                message += "可能是：" + "、".join(exc.suggestions[:3])
+            raise ActionError(message, field=field_name, code=exc.code) from exc
+        if data.birth_date and data.birth_date != checked.birth_date:
+            raise ActionError("出生日期与身份证号码中的出生日期不一致。", field="birth_date")
+        out.update(
+            id_number=checked.number18,
+            id15=checked.number15 or "",
+            birth_date=checked.birth_date,
+            gender=data.gender or checked.sex,
+        )
+    else:
+        if not number or len(number) > 30 or not number.replace("-", "").isalnum():
+            raise ActionError("证件号码应为 1–30 位字母或数字。", field="id_number")
+        if data.birth_date and data.birth_date > date.today():
+            raise ActionError("出生日期不能晚于今天。", field="birth_date")
+        out.update(id_number=number.upper(), id15="", gender=data.gender or Gender.UNKNOWN)
+    if data.domicile_division:
+        try:
+            division = resolve_code(data.domicile_division)
+        except ValueError as exc:
+            raise ActionError(str(exc), field="domicile_division") from exc
+        if division is None:
+            raise ActionError(f"找不到区划代码 {data.domicile_division}。", field="domicile_division")
+        out["domicile_division"] = division
+    else:
+        out["domicile_division"] = None
+    try:
+        out["domicile_detail"] = (
+            clean_name(data.domicile_detail, "户籍地详址", max_length=200)
+            if data.domicile_detail.strip()
+            else ""
+        )
+        out["employer_text"] = (
+            clean_name(data.employer_text, "工作单位", max_length=100) if data.employer_text.strip() else ""
+        )
+    except InvalidName as exc:
+        raise ActionError(
+            str(exc), field="domicile_detail" if "户籍" in str(exc) else "employer_text"
+        ) from exc
+    if data.phone.strip():
+        try:
+            out["phone"] = normalize_phone(data.phone)
+        except PhoneError as exc:
+            raise ActionError(str(exc), field="phone") from exc
+    else:
+        out["phone"] = ""
+    return out
+
+
+def _index_key(doc_type: str, number: str) -> str:
+    # Resident IDs are unique on their own; other documents only with their type.
+    return number if doc_type == DocType.RESIDENT_ID else f"{doc_type}:{number}"
+
+
+def find_by_id_number(doc_type: str, number: str) -> Person | None:
+    indexes = crypto.index_values(ID_NUMBER, _index_key(doc_type, number))
+    return Person.objects.filter(id_number_index__in=indexes).first()
+
+
+def check_photo(photo: UploadedFile | None) -> None:
+    if photo is None:
+        return
+    if photo.size is None or photo.size > settings.YBSS_MAX_PHOTO_BYTES:
+        raise ActionError(f"照片不能超过 {settings.YBSS_MAX_PHOTO_BYTES // 1024 // 1024} MB。", field="photo")
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        data = photo.read()
+        photo.seek(0)
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            if image.format not in ("JPEG", "PNG"):
+                raise ActionError("照片应为 JPEG 或 PNG 图片。", field="photo")
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ActionError("照片文件不是有效的图片。", field="photo") from exc
+
+
+def _version(actor: Any, person: Person, action: str, changes: dict[str, Any], reason: str = "") -> None:
+    PersonVersion.objects.create(
+        person=person,
+        version=person.version,
+        action=action,
+        changes=changes,
+        reason=reason[:200],
+        actor=_user(actor),
+        actor_name=getattr(actor, "username", "") if actor else "系统",
+    )
+
+
+def _refresh_codes(person: Person) -> None:
+    current = person.current_residence()
+    person.residence_code = current.address.code if current else ""
+    if person.domicile_address_id:
+        person.domicile_code = person.domicile_address.code  # type: ignore[union-attr]
+    elif person.domicile_division_id:
+        person.domicile_code = person.domicile_division_id
+    else:
+        person.domicile_code = ""
+    Person.objects.filter(pk=person.pk).update(
+        residence_code=person.residence_code, domicile_code=person.domicile_code
+    )
+
+
+@transaction.atomic
+def register_person(
+    actor: Any, data: PersonInput, *, photo: UploadedFile | None = None, move_in: MoveIn | None = None
+) -> Person:
+    """A new person, usually moving in at an address at the same time."""
+    if move_in is not None:
+        _check_scope(actor, move_in.address.code, "address")
+    elif actor is not None and getattr(actor, "is_authenticated", False):
+        require(actor, Cap.PERSON_EDIT)
+    values = _clean_person(data)
+    check_photo(photo)
+    if find_by_id_number(values["doc_type"], values["id_number"]) is not None:
+        raise ActionError("该证件号码已登记，请查找已有人员后办理迁入。", field="id_number", code="duplicate")
+    ring = crypto.keyring()
+    person = Person(
+        doc_type=values["doc_type"],
+        id_number_enc=ring.encrypt(values["id_number"], ID_NUMBER.context),
+        id_number_index=ring.blind_index(
+            _index_key(values["doc_type"], values["id_number"]), ID_NUMBER.context
+        ),
+        name=values["name"],
+        former_names=values["former_names"],
+        gender=values["gender"],
+        birth_date=values["birth_date"],
+        nationality=values["nationality"],
+        domicile_division=values["domicile_division"],
+        domicile_detail=values["domicile_detail"],
+        employer_text=values["employer_text"],
+    )
+    if values["id15"]:
+        person.id15_index = ring.blind_index(values["id15"], ID_NUMBER.context)
+    if values["phone"]:
+        person.phone_enc, person.phone_index = crypto.seal(PHONE, values["phone"])
+    if photo is not None:
+        person.photo.save(photo.name or "photo.jpg", photo, save=False)
+    person.save()
+    _version(actor, person, "create", {"fields": sorted(k for k, v in values.items() if v)})
+    log.record(actor, Action.CREATE, targets=[("person", person.pk)])
+    if move_in is not None:
+        _open_residence(actor, person, move_in)
+    _refresh_codes(person)
+    return person
+
+
+@transaction.atomic
+def update_person(
+    actor: Any,
+    person: Person,
+    data: PersonInput,
+    *,
+    expected_version: int,
+    reason: str = "",
+    photo: UploadedFile | None = None,
+) -> Person:
+    """Change a person's details; refused if someone else saved since ``expected_version``."""
+    current = Person.objects.select_for_update().get(pk=person.pk)
+    _check_scope(actor, current.residence_code or current.domicile_code or "-", "id_number")
+    if current.version != expected_version:
+        raise ActionError("该记录已被他人修改，请刷新后重试。", field="version", code="conflict")
+    values = _clean_person(data)
+    check_photo(photo)
+    other = find_by_id_number(values["doc_type"], values["id_number"])
+    if other is not None and other.pk != current.pk:
+        raise ActionError("该证件号码已登记在另一人员名下。", field="id_number", code="duplicate")
+    changes: dict[str, Any] = {}
+    for name in (
+        "name",
+        "former_names",
+        "gender",
+        "birth_date",
+        "nationality",
+        "domicile_detail",
+        "employer_text",
+        "doc_type",
+    ):
+        old, new = getattr(current, name), values[name]
+        if old != new:
+            changes[name] = [str(old), str(new)]
+            setattr(current, name, new)
+    if current.domicile_division != values["domicile_division"]:
+        changes["domicile_division"] = [
+            current.domicile_division_id,
+            getattr(values["domicile_division"], "pk", None),
+        ]
+        current.domicile_division = values["domicile_division"]
+    new_index = crypto.keyring().blind_index(
+        _index_key(values["doc_type"], values["id_number"]), ID_NUMBER.context
+    )
+    if new_index != current.id_number_index:
+        changes["id_number"] = "changed"  # never the numbers themselves
+        current.id_number_enc = crypto.keyring().encrypt(values["id_number"], ID_NUMBER.context)
+        current.id_number_index = new_index
+    if values["phone"] != current.phone:
+        changes["phone"] = "changed"
+        current.phone_enc, current.phone_index = crypto.seal(PHONE, values["phone"])
+    if photo is not None:
+        current.photo.save(photo.name or "photo.jpg", photo, save=False)
+        changes["photo"] = "changed"
+    if not changes:
+        return current
+    current.version = F("version") + 1  # type: ignore[assignment]
+    current.last_confirmed = date.today()
+    current.save()
+    current.refresh_from_db()
+    _version(actor, current, "update", changes, reason)
+    log.record(actor, Action.CHANGE, targets=[("person", current.pk)], extra={"fields": sorted(changes)})
+    _refresh_codes(current)
+    return current
+
+
+def _check_dwelling(address: AddressNode) -> None:
+    if address.kind not in DWELLING_KINDS:
+        raise ActionError("居住地址应为户室，或平房、农村住房的门牌号。", field="address")
+    if address.status != Status.IN_USE:
+        raise ActionError(f"该地址已{address.get_status_display()}，不能登记居住。", field="address")
+
+
+def _open_residence(actor: Any, person: Person, move: MoveIn) -> Residence:
+    address = AddressNode.objects.select_for_update().get(pk=move.address.pk)
+    _check_dwelling(address)
+    if move.kind not in ResidenceKind.values:
+        raise ActionError("居住类型不在可选范围内。", field="kind")
+    if move.valid_from > date.today():
+        raise ActionError("起居日期不能晚于今天。", field="valid_from")
+    if person.residences.filter(valid_to__isnull=True, is_main=True).exists():
+        raise ActionError("该人员已有当前主要居住地，请办理迁出或迁移。", field="address", code="overlap")
+    last_end = (
+        person.residences.filter(valid_to__isnull=False)
+        .order_by("-valid_to")
+        .values_list("valid_to", flat=True)
+        .first()
+    )
+    if last_end is not None and move.valid_from < last_end:
+        raise ActionError(
+            f"起居日期早于上一处居住的离开日期 {last_end}，居住时间不能重叠。",
+            field="valid_from",
+            code="overlap",
+        )
+    if move.permit_valid_to and move.permit_valid_to < move.valid_from:
+        raise ActionError("居住证有效期不能早于起居日期。", field="permit_valid_to")
+    residence = Residence.objects.create(
+        person=person,
+        address=address,
+        valid_from=move.valid_from,
+        kind=move.kind,
+        relation=move.relation,
+        reason=move.reason,
+        permit_number=move.permit_number[:30],
+        permit_valid_to=move.permit_valid_to,
+    )
+    log.record(
+        actor,
+        Action.CREATE,
+        targets=[("person", person.pk), ("address", address.code)],
+        extra={"residence": residence.pk},
+    )
+    return residence
+
+
+@transaction.atomic
+def move_in(actor: Any, person: Person, move: MoveIn) -> Residence:
+    _check_scope(actor, move.address.code, "address")
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    residence = _open_residence(actor, person, move)
+    Person.objects.filter(pk=person.pk).update(version=F("version") + 1, last_confirmed=date.today())
+    person.refresh_from_db()
+    _version(actor, person, "move_in", {"address": move.address.code, "from": str(move.valid_from)})
+    _refresh_codes(person)
+    return residence
+
+
+@transaction.atomic
+def move_out(actor: Any, person: Person, on: date, reason: str = "") -> Residence:
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    current = person.current_residence()
+    if current is None:
+        raise ActionError("该人员没有当前居住地。", field="valid_to")
+    _check_scope(actor, current.address.code, "valid_to")
+    if on < current.valid_from:
+        raise ActionError(f"离开日期不能早于起居日期 {current.valid_from}。", field="valid_to")
+    if on > date.today():
+        raise ActionError("离开日期不能晚于今天。", field="valid_to")
+    Residence.objects.filter(pk=current.pk).update(valid_to=on)
+    current.refresh_from_db()
+    Person.objects.filter(pk=person.pk).update(version=F("version") + 1, last_confirmed=date.today())
+    person.refresh_from_db()
+    _version(actor, person, "move_out", {"address": current.address.code, "to": str(on)}, reason)
+    log.record(
+        actor,
+        Action.CHANGE,
+        targets=[("person", person.pk), ("address", current.address.code)],
+        extra={"moved_out": str(on)},
+    )
+    _refresh_codes(person)
+    return current
+
+
+@transaction.atomic
+def relocate(actor: Any, person: Person, move: MoveIn) -> Residence:
+    """Moving within the county: close the current residence and open the new one on the same day."""
+    move_out(actor, person, move.valid_from, "迁移")
+    return move_in(actor, person, move)

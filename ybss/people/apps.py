@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class PeopleConfig(AppConfig):
+    name = "ybss.people"
+    verbose_name = "实有人口"
+
+    def ready(self) -> None:
+        from ybss.access import crypto
+
+        crypto.register("people.Person", "id_number")
+        crypto.register("people.Person", "phone")

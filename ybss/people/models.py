@@ -1,0 +1,195 @@
+"""实有人口: the people who actually live in the area, and where.
+
+A person's identifiers are stored encrypted with a blind index (ybss.access.crypto).
+Where they live is a chain of dated ``Residence`` rows on standard addresses; moving
+is an update that closes one and opens another, so history is never overwritten.
+Two denormalised codes, the current main residence and the registered domicile,
+make "who is inside my jurisdiction" an indexed prefix query.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ybss.access import crypto
+from ybss.addresses.models import AddressNode
+from ybss.divisions.models import Division
+
+ID_NUMBER = crypto.ProtectedField("people.Person", "id_number")
+PHONE = crypto.ProtectedField("people.Person", "phone")
+
+
+class DocType(models.TextChoices):
+    RESIDENT_ID = "resident_id", _("居民身份证")
+    PASSPORT = "passport", _("护照")
+    HK_MO_PERMIT = "hk_mo_permit", _("港澳居民来往内地通行证")
+    TW_PERMIT = "tw_permit", _("台湾居民来往大陆通行证")
+    FOREIGN_PR = "foreign_pr", _("外国人永久居留身份证")
+    OTHER = "other", _("其他证件")
+
+
+class Gender(models.TextChoices):
+    """GB/T 2261.1-2003."""
+
+    UNKNOWN = "0", _("未知的性别")
+    MALE = "1", _("男")
+    FEMALE = "2", _("女")
+    UNSTATED = "9", _("未说明的性别")
+
+
+class Person(models.Model):
+    doc_type = models.CharField(
+        _("证件类型"), max_length=16, choices=DocType.choices, default=DocType.RESIDENT_ID
+    )
+    id_number_enc = models.TextField(_("证件号码（密文）"), blank=True)
+    id_number_index = models.CharField(max_length=64, unique=True)
+    # The 15-digit form of an old ID, when one was given, so either form finds the person.
+    id15_index = models.CharField(max_length=64, blank=True, db_index=True)
+    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    former_names = models.JSONField(_("曾用名"), default=list, blank=True)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    nationality = models.CharField(_("国籍"), max_length=3, default="CHN")
+    domicile_division = models.ForeignKey(
+        Division,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("户籍地区划"),
+    )
+    domicile_detail = models.CharField(_("户籍地详址"), max_length=200, blank=True)
+    domicile_address = models.ForeignKey(
+        AddressNode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("户籍地标准地址"),
+    )
+    phone_enc = models.TextField(_("联系电话（密文）"), blank=True)
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    photo = models.ImageField(_("照片"), upload_to="photos/%Y/%m/", blank=True)
+    employer_text = models.CharField(_("工作单位或学校"), max_length=100, blank=True)
+    # Where the person counts for jurisdiction: codes kept by the actions.
+    residence_code = models.CharField(max_length=64, blank=True, db_index=True)
+    domicile_code = models.CharField(max_length=64, blank=True, db_index=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    last_confirmed = models.DateField(_("最近核实日期"), default=date.today)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("实有人口")
+        verbose_name_plural = _("实有人口")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"person #{self.pk}"  # never the name: this string ends up in logs
+
+    @property
+    def id_number(self) -> str:
+        return crypto.open_value(ID_NUMBER, self.id_number_enc)
+
+    @property
+    def phone(self) -> str:
+        return crypto.open_value(PHONE, self.phone_enc)
+
+    def current_residence(self) -> Residence | None:
+        return self.residences.filter(valid_to__isnull=True, is_main=True).select_related("address").first()
+
+
+class PersonVersion(models.Model):
+    """One change to a person: who, when, which fields and why. Identifiers are noted
+    as changed, never copied here in clear."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    action = models.CharField(_("操作"), max_length=24)
+    changes = models.JSONField(_("变更内容"), default=dict)
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["person", "version"]
+        constraints = [models.UniqueConstraint(fields=["person", "version"], name="person_version_unique")]
+
+    def __str__(self) -> str:
+        return f"person #{self.person_id} v{self.version}"
+
+
+class ResidenceKind(models.TextChoices):
+    OWNED = "owned", _("自有住房")
+    RENTED = "rented", _("租住")
+    LODGING = "lodging", _("借住")
+    DORMITORY = "dormitory", _("单位宿舍")
+    HOTEL_RENTAL = "hotel_rental", _("旅店式出租屋")
+    OTHER = "other", _("其他")
+
+
+class Relation(models.TextChoices):
+    """GB/T 4761-2008 家庭关系代码 (the codes a household register uses most)."""
+
+    HOUSEHOLDER = "02", _("户主")
+    SPOUSE = "10", _("配偶")
+    SON = "20", _("子")
+    DAUGHTER = "30", _("女")
+    GRANDCHILD = "40", _("孙子女")
+    PARENT = "50", _("父母")
+    GRANDPARENT = "60", _("祖父母")
+    SIBLING = "70", _("兄弟姐妹")
+    OTHER_RELATIVE = "80", _("其他亲属")
+    NON_RELATIVE = "99", _("非亲属")
+
+
+class StayReason(models.TextChoices):
+    WORK = "work", _("务工")
+    BUSINESS = "business", _("经商")
+    STUDY = "study", _("就学")
+    FAMILY = "family", _("投亲靠友")
+    OTHER = "other", _("其他")
+
+
+class Residence(models.Model):
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="residences", verbose_name=_("人员")
+    )
+    address = models.ForeignKey(
+        AddressNode, on_delete=models.PROTECT, related_name="residences", verbose_name=_("居住地址")
+    )
+    valid_from = models.DateField(_("起居日期"))
+    valid_to = models.DateField(_("离开日期"), null=True, blank=True)
+    is_main = models.BooleanField(_("主要居住地"), default=True)
+    kind = models.CharField(_("居住类型"), max_length=16, choices=ResidenceKind.choices)
+    relation = models.CharField(_("与户主关系"), max_length=2, choices=Relation.choices, blank=True)
+    reason = models.CharField(_("居住事由"), max_length=10, choices=StayReason.choices, blank=True)
+    permit_number = models.CharField(_("居住证号"), max_length=30, blank=True)
+    permit_valid_to = models.DateField(_("居住证有效期至"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("居住信息")
+        verbose_name_plural = _("居住信息")
+        ordering = ["person", "valid_from", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(valid_to__isnull=True, is_main=True),
+                name="one_current_main_residence",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="residence_ends_after_it_starts",
+            ),
+        ]
+        indexes = [models.Index(fields=["address", "valid_to"], name="residence_address_current")]
+
+    def __str__(self) -> str:
+        return f"residence #{self.pk}"
