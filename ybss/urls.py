@@ -7,11 +7,13 @@ from ybss.access import otp
 from ybss.addresses.api import AddressNodeViewSet, RoadViewSet
 from ybss.core.views import start
 from ybss.divisions.api import DivisionViewSet
+from ybss.units.api import UnitViewSet
 
 router = DefaultRouter()
 router.register("divisions", DivisionViewSet, basename="division")
 router.register("roads", RoadViewSet, basename="road")
 router.register("addresses", AddressNodeViewSet, basename="address")
+router.register("units", UnitViewSet, basename="unit")
 
 urlpatterns = [
     path("", start, name="start"),
@@ -20,6 +22,8 @@ urlpatterns = [
     path("accounts/otp/", otp.verify, name="otp_verify"),
     path("accounts/otp/setup/", otp.setup, name="otp_setup"),
     path("addresses/", include("ybss.addresses.urls")),
+    path("units/", include("ybss.units.urls")),
+    path("people/", include("ybss.people.urls")),
     path("audit/", include("ybss.audit.urls")),
     path("access/", include("ybss.access.urls")),
     path("api/v1/", include(router.urls)),

@@ -69,7 +69,9 @@ def _fill(route: str, objs: dict[str, Any]) -> str | None:
         return None
     route = route.replace("^", "").replace("$", "")
     family = (
-        "resident"
+        "person"
+        if "people/<int:pk>" in route or "people/(?P<pk>" in route
+        else "resident"
         if "residents" in route
         else "flag"
         if "flags" in route
@@ -89,6 +91,13 @@ def _fill(route: str, objs: dict[str, Any]) -> str | None:
     return "/" + url
 
 
+def _far_id() -> str:
+    from ybss.lib.idcard import check_char
+
+    base = "13073119880808456"
+    return base + check_char(base)
+
+
 @pytest.fixture
 def world(community: Any, road: Road) -> dict[str, Any]:
     """Objects inside 涿鹿镇 (everyone's jurisdiction here) and outside it."""
@@ -106,12 +115,28 @@ def world(community: Any, road: Road) -> dict[str, Any]:
     mine = make_resident("张伟", building, IDS[0])
     theirs = make_resident("王芳", far_plate, IDS[2], "13900001111")
     far_user = make_user("faraway", Role.COLLECTOR, "130731101")
+    from datetime import date
+
+    from ybss.people import actions as people_actions
+    from ybss.people.actions import MoveIn, PersonInput
+
+    far_room = actions.create_node(None, Kind.DOORPLATE, "2", parent=far_group)
+    near_room = actions.create_node(None, Kind.ROOM, "101", parent=building)
+    person_mine = people_actions.register_person(
+        None, PersonInput(name="李雷", id_number=IDS[1]), move_in=MoveIn(near_room, date(2024, 1, 1))
+    )
+    person_theirs = people_actions.register_person(
+        None,
+        PersonInput(name="王芳", id_number=_far_id(), phone="13900001111"),
+        move_in=MoveIn(far_room, date(2024, 1, 1)),
+    )
     flag = AuditFlag.objects.create(user=far_user, pattern=AuditFlag.Pattern.MANY_FULL_READS, detail="x")
     inside = {
         "division": community.code,
         "road": road.pk,
         "node": building.pk,
         "resident": mine.pk,
+        "person": person_mine.pk,
         "flag": flag.pk,
         "account": None,
     }
@@ -120,6 +145,7 @@ def world(community: Any, road: Road) -> dict[str, Any]:
         "road": far_road.pk,
         "node": far_plate.pk,
         "resident": theirs.pk,
+        "person": person_theirs.pk,
         "flag": flag.pk,
         "account": far_user.pk,
     }
@@ -128,6 +154,7 @@ def world(community: Any, road: Road) -> dict[str, Any]:
         "road": 999999,
         "node": 999999,
         "resident": 999999,
+        "person": 999999,
         "flag": 999999,
         "account": 999999,
     }
@@ -143,7 +170,7 @@ def _not_territorial(name: str, role: str) -> bool:
     )
 
 
-SECRETS = ["王芳", IDS[2], "13900001111", "远方路"]
+SECRETS = ["王芳", IDS[2], "13900001111", "远方路", _far_id()]
 
 
 @pytest.mark.parametrize("role", list(Role.values))

@@ -5,7 +5,7 @@ import pytest
 
 from tests.access.conftest import IDS
 from ybss.addresses import actions as address_actions
-from ybss.addresses.models import AddressNode, Kind
+from ybss.addresses.models import AddressNode
 from ybss.audit.models import AuditEvent
 from ybss.core.errors import ActionError
 from ybss.lib.idcard import check_char
@@ -32,7 +32,8 @@ def _person(name: str, number: str, **kw: Any) -> PersonInput:
 
 def test_register_and_move_in(rooms: list[AddressNode]) -> None:
     person = actions.register_person(
-        None, _person("张伟", IDS[0], phone="138 1234 5678", domicile_division="130731100"),
+        None,
+        _person("张伟", IDS[0], phone="138 1234 5678", domicile_division="130731100"),
         move_in=MoveIn(rooms[0], date(2024, 3, 1), relation="02"),
     )
     assert person.id_number == IDS[0] and person.gender == "1" and person.birth_date == date(1990, 1, 1)
@@ -40,7 +41,12 @@ def test_register_and_move_in(rooms: list[AddressNode]) -> None:
     assert person.residence_code == rooms[0].code and person.domicile_code == "130731100"
     assert person.current_residence().address == rooms[0]  # type: ignore[union-attr]
     assert actions.find_by_id_number("resident_id", IDS[0]) == person
-    assert AuditEvent.objects.filter(action="create", target_rows__kind="person", target_rows__key=str(person.pk)).count() == 2
+    assert (
+        AuditEvent.objects.filter(
+            action="create", target_rows__kind="person", target_rows__key=str(person.pk)
+        ).count()
+        == 2
+    )
 
 
 def test_fifteen_digit_id_is_converted_and_both_forms_find_the_person(rooms: list[AddressNode]) -> None:
@@ -49,17 +55,32 @@ def test_fifteen_digit_id_is_converted_and_both_forms_find_the_person(rooms: lis
 
     person = actions.register_person(None, _person("李明", "130731900101123"))
     assert person.id_number == "13073119900101123" + check_char("13073119900101123")
-    assert Person.objects.filter(id15_index=crypto.keyring().blind_index("130731900101123", ID_NUMBER.context)).get()
+    assert Person.objects.filter(
+        id15_index=crypto.keyring().blind_index("130731900101123", ID_NUMBER.context)
+    ).get()
 
 
 @pytest.mark.parametrize(
     ("data", "field", "fragment"),
     [
-        (PersonInput(name="张伟", id_number=IDS[0][:-1] + ("0" if IDS[0][-1] != "0" else "1")), "id_number", "校验"),
-        (PersonInput(name="张伟", id_number=_id(birth=(date.today() + timedelta(days=400)).strftime("%Y%m%d"))),
-         "id_number", ""),
+        (
+            PersonInput(name="张伟", id_number=IDS[0][:-1] + ("0" if IDS[0][-1] != "0" else "1")),
+            "id_number",
+            "校验",
+        ),
+        (
+            PersonInput(
+                name="张伟", id_number=_id(birth=(date.today() + timedelta(days=400)).strftime("%Y%m%d"))
+            ),
+            "id_number",
+            "",
+        ),
         (PersonInput(name="张伟", id_number=IDS[0], gender="2"), "gender", ""),
-        (PersonInput(name="张伟", id_number=IDS[0], domicile_division="999999"), "domicile_division", "999999"),
+        (
+            PersonInput(name="张伟", id_number=IDS[0], domicile_division="999999"),
+            "domicile_division",
+            "999999",
+        ),
         (PersonInput(name="<script>alert(1)</script>", id_number=IDS[0]), "name", "不允许的字符"),
         (PersonInput(name="张伟", id_number=IDS[0], phone="12345"), "phone", ""),
         (PersonInput(name="张伟", id_number=IDS[0], nationality="China"), "nationality", "ISO"),
@@ -90,14 +111,26 @@ def test_duplicate_id_on_a_second_person_is_refused() -> None:
 
 
 def test_move_out_and_relocate_keep_history(rooms: list[AddressNode]) -> None:
-    person = actions.register_person(None, _person("张伟", IDS[0]), move_in=MoveIn(rooms[0], date(2024, 1, 1)))
+    person = actions.register_person(
+        None, _person("张伟", IDS[0]), move_in=MoveIn(rooms[0], date(2024, 1, 1))
+    )
     actions.relocate(None, person, MoveIn(rooms[1], date(2025, 6, 1), kind="rented"))
-    history = list(Residence.objects.filter(person=person).order_by("valid_from").values_list(
-        "address_id", "valid_from", "valid_to"))
-    assert history == [(rooms[0].pk, date(2024, 1, 1), date(2025, 6, 1)), (rooms[1].pk, date(2025, 6, 1), None)]
+    history = list(
+        Residence.objects.filter(person=person)
+        .order_by("valid_from")
+        .values_list("address_id", "valid_from", "valid_to")
+    )
+    assert history == [
+        (rooms[0].pk, date(2024, 1, 1), date(2025, 6, 1)),
+        (rooms[1].pk, date(2025, 6, 1), None),
+    ]
     person.refresh_from_db()
     assert person.residence_code == rooms[1].code
-    assert [v.action for v in PersonVersion.objects.filter(person=person)] == ["create", "move_out", "move_in"]
+    assert [v.action for v in PersonVersion.objects.filter(person=person)] == [
+        "create",
+        "move_out",
+        "move_in",
+    ]
     actions.move_out(None, person, date(2025, 7, 1))
     person.refresh_from_db()
     assert person.residence_code == "" and person.current_residence() is None
@@ -105,7 +138,9 @@ def test_move_out_and_relocate_keep_history(rooms: list[AddressNode]) -> None:
 
 @pytest.mark.parametrize("start", [date(2024, 12, 31), date(2024, 6, 1)])
 def test_overlapping_residence_is_refused(rooms: list[AddressNode], start: date) -> None:
-    person = actions.register_person(None, _person("张伟", IDS[0]), move_in=MoveIn(rooms[0], date(2024, 1, 1)))
+    person = actions.register_person(
+        None, _person("张伟", IDS[0]), move_in=MoveIn(rooms[0], date(2024, 1, 1))
+    )
     if start == date(2024, 12, 31):
         with pytest.raises(ActionError, match="已有当前主要居住地") as info:
             actions.move_in(None, person, MoveIn(rooms[1], start))
@@ -118,7 +153,9 @@ def test_overlapping_residence_is_refused(rooms: list[AddressNode], start: date)
     assert Residence.objects.filter(person=person).count() == 1
 
 
-def test_demolished_or_non_dwelling_address_is_refused(rooms: list[AddressNode], building: AddressNode) -> None:
+def test_demolished_or_non_dwelling_address_is_refused(
+    rooms: list[AddressNode], building: AddressNode
+) -> None:
     address_actions.demolish_node(None, rooms[0])
     with pytest.raises(ActionError, match="已拆除"):
         actions.register_person(None, _person("张伟", IDS[0]), move_in=MoveIn(rooms[0], date(2024, 1, 1)))
@@ -129,7 +166,9 @@ def test_demolished_or_non_dwelling_address_is_refused(rooms: list[AddressNode],
 
 def test_version_conflict_is_refused(rooms: list[AddressNode]) -> None:
     person = actions.register_person(None, _person("张伟", IDS[0]))
-    first = actions.update_person(None, person, _person("张伟", IDS[0], phone="13900001111"), expected_version=1)
+    first = actions.update_person(
+        None, person, _person("张伟", IDS[0], phone="13900001111"), expected_version=1
+    )
     assert first.version == 2
     with pytest.raises(ActionError, match="已被他人修改") as info:
         actions.update_person(None, person, _person("张卫", IDS[0]), expected_version=1)
@@ -153,8 +192,11 @@ def test_photo_checks(rooms: list[AddressNode], settings: Any) -> None:
     from PIL import Image
 
     with pytest.raises(ActionError, match="不是有效的图片") as info:
-        actions.register_person(None, _person("张伟", IDS[0]),
-                                photo=SimpleUploadedFile("x.jpg", b"<?php echo 1; ?>", "image/jpeg"))
+        actions.register_person(
+            None,
+            _person("张伟", IDS[0]),
+            photo=SimpleUploadedFile("x.jpg", b"<?php echo 1; ?>", "image/jpeg"),
+        )
     assert info.value.field == "photo"
     big = SimpleUploadedFile("big.jpg", b"\xff" * (10 * 1024 * 1024), "image/jpeg")
     with pytest.raises(ActionError, match="不能超过"):
@@ -162,6 +204,7 @@ def test_photo_checks(rooms: list[AddressNode], settings: Any) -> None:
     buf = io.BytesIO()
     Image.new("RGB", (20, 30), "white").save(buf, "JPEG")
     settings.MEDIA_ROOT = str(settings.VAR_DIR / "test-media")
-    person = actions.register_person(None, _person("张伟", IDS[0]),
-                                     photo=SimpleUploadedFile("ok.jpg", buf.getvalue(), "image/jpeg"))
+    person = actions.register_person(
+        None, _person("张伟", IDS[0]), photo=SimpleUploadedFile("ok.jpg", buf.getvalue(), "image/jpeg")
+    )
     assert person.photo.name.endswith(".jpg")

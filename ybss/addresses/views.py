@@ -17,6 +17,7 @@ from ybss.access.roles import Cap
 from ybss.access.scope import get_scoped_or_404, scope_for, scoped
 from ybss.core.errors import ActionError
 from ybss.core.paging import CappedPaginator
+from ybss.core.panels import render_panels
 from ybss.divisions.models import Division, Level
 
 from . import actions
@@ -111,6 +112,7 @@ def node_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": AddressChange.objects.filter(node=node).select_related("actor")[:20],
             "child_kinds": [Kind(k).label for k in ALLOWED_CHILDREN[node.kind]],
             "can_edit": _can_edit(request, node.code) and node.is_in_use,
+            "panels": render_panels(request, node),
         },
     )
 

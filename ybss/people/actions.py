@@ -314,7 +314,7 @@ def update_person(
         changes["photo"] = "changed"
     if not changes:
         return current
-    current.version = F("version") + 1  # type: ignore[assignment]
+    current.version = F("version") + 1
     current.last_confirmed = date.today()
     current.save()
     current.refresh_from_db()

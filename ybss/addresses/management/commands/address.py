@@ -6,14 +6,33 @@ API, and turns its ActionError into a CommandError naming the field.
 
 from __future__ import annotations
 
-from typing import Any
+import codecs
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ybss import addressing
 from ybss.addresses import actions
-from ybss.addresses.models import AddressNode, Kind, Road
+from ybss.addresses.models import AddressNode, Kind, Road, Status, ancestor_codes
+from ybss.addressing.index import AddressIndex
 from ybss.core.errors import ActionError
 from ybss.divisions.models import Division
+
+# Address-base node kinds as element kinds of the engine.
+_ENGINE_KIND = {
+    Kind.GROUP: "village_group",
+    Kind.DOORPLATE: "road_no",
+    Kind.COMPOUND: "poi",
+    Kind.BUILDING: "building",
+    Kind.UNIT: "unit",
+    Kind.ROOM: "room",
+}
 
 
 def _node(code: str) -> AddressNode:
@@ -23,8 +42,71 @@ def _node(code: str) -> AddressNode:
     return node
 
 
+def _decode(data: bytes, source: str) -> str:
+    """Text of ``data``: UTF-8 (with or without BOM), else GBK/GB18030; the bad line is named."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+        encodings: tuple[str, ...] = ("utf-8",)
+    else:
+        encodings = ("utf-8", "gb18030")
+    lines = data.split(b"\n")
+    utf8_file = len(encodings) == 1 or _mostly_utf8(lines)
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "gb18030" and utf8_file:
+            break  # a UTF-8 file with a broken line: say which, do not guess
+        return text
+    # Name the first line that neither encoding reads (or that UTF-8 does not,
+    # in a file that is otherwise UTF-8).
+    for number, line in enumerate(lines, 1):
+        try:
+            line.decode("utf-8" if utf8_file else "gb18030")
+        except UnicodeDecodeError:
+            expected = "UTF-8" if utf8_file else "UTF-8 或 GBK/GB18030"
+            raise CommandError(f"{source}第 {number} 行无法按 {expected} 解码，请检查文件编码。") from None
+    raise CommandError(f"{source}无法解码，请使用 UTF-8 或 GBK/GB18030 编码。")
+
+
+def _mostly_utf8(lines: list[bytes]) -> bool:
+    """Whether most lines with non-ASCII bytes are valid UTF-8: then the file
+    is UTF-8 with some broken lines, not GBK (whose short lines can happen to
+    be valid UTF-8)."""
+    good = bad = 0
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+        else:
+            good += 1
+    return good > bad
+
+
+def _node_elements(code: str, nodes: dict[str, tuple[str, str, str | None]]) -> dict[str, str]:
+    """Engine elements of the node ``code`` from itself and its ancestors."""
+    elements: dict[str, str] = {}
+    for c in [*ancestor_codes(code), code]:
+        node = nodes.get(c)
+        if node is None:
+            continue
+        kind, key, road = node
+        engine_kind = _ENGINE_KIND[Kind(kind)]
+        if engine_kind in elements:
+            engine_kind = {"poi": "subpoi", "road_no": "subroad_no"}.get(engine_kind, engine_kind)
+        elements[engine_kind] = key
+        if road and "road" not in elements:
+            elements["road"] = road
+    return elements
+
+
 class Command(BaseCommand):
-    help = "标准地址维护：新建街路巷、门牌、楼栋，按规则生成户室，更名、合并、拆除、检索。"
+    help = "标准地址维护：新建街路巷、门牌、楼栋，按规则生成户室，更名、合并、拆除、检索；地址解析与匹配。"
+    stealth_options = ("stdin",)
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="sub", required=True, metavar="子命令")
@@ -56,6 +138,15 @@ class Command(BaseCommand):
         p.add_argument("text")
         p.add_argument("--within", default="", help="地址编码或区划代码前缀")
         p.add_argument("--limit", type=int, default=20)
+        for name, what in (
+            ("parse", "解析地址：每行一条（或 CSV 的一列），每条输出一行 JSON"),
+            ("match", "解析地址并与标准地址库匹配，每条输出一行 JSON"),
+        ):
+            p = sub.add_parser(name, help=what)
+            p.add_argument("file", nargs="?", help="输入文件；省略时读标准输入")
+            p.add_argument("--default-region", help="默认区域（区划代码前缀），默认取 YBSS_REGION")
+            p.add_argument("--csv", action="store_true", help="输入为 CSV，用 --column 指定地址列")
+            p.add_argument("--column", help="CSV 中地址所在列的列名")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -66,7 +157,9 @@ class Command(BaseCommand):
 
     def _dispatch(self, o: dict[str, Any]) -> None:
         sub = o["sub"]
-        if sub == "create-road":
+        if sub in ("parse", "match"):
+            self._parse_or_match(o)
+        elif sub == "create-road":
             division = Division.objects.filter(code=o["division"]).first()
             if division is None:
                 raise CommandError(f"找不到区划代码 {o['division']}。")
@@ -99,3 +192,125 @@ class Command(BaseCommand):
                 qs = qs.within(o["within"])
             for node in qs[: max(1, min(o["limit"], 500))]:
                 self.stdout.write(f"{node.code}\t{node.full_text}")
+
+    # -- parse / match -----------------------------------------------------------
+    def _parse_or_match(self, o: dict[str, Any]) -> None:
+        region = o["default_region"]
+        if region is None:
+            region = getattr(settings, "YBSS_REGION", None) or None
+        try:
+            gz = addressing.get_gazetteer(region)
+            len(gz)
+        except ValueError as exc:
+            raise CommandError(f"--default-region：{exc}") from exc
+        if o["csv"] and not o["column"]:
+            raise CommandError("使用 --csv 时必须用 --column 指定地址所在的列。")
+        if o["column"] and not o["csv"]:
+            raise CommandError("--column 只能与 --csv 一起使用。")
+        matcher = _Matcher(region) if o["sub"] == "match" else None
+        for text in self._inputs(o):
+            parsed = addressing.parse(text, region, gazetteer=gz)
+            out = _parse_json(parsed)
+            if matcher is not None:
+                out.update(matcher.match(parsed))
+            self.stdout.write(json.dumps(out, ensure_ascii=False))
+
+    def _inputs(self, o: dict[str, Any]) -> Iterator[str]:
+        if o["file"]:
+            source = f"文件 {o['file']} "
+            try:
+                with open(o["file"], "rb") as fh:
+                    data = fh.read()
+            except OSError as exc:
+                raise CommandError(f"无法读取{source}：{exc.strerror}") from exc
+        else:
+            source = "标准输入"
+            stream: IO[bytes] | IO[str] = o.get("stdin") or sys.stdin.buffer
+            raw = stream.read()
+            data = raw.encode("utf-8") if isinstance(raw, str) else raw
+        text = _decode(data, source)
+        if not o["csv"]:
+            lines = text.splitlines()
+            yield from lines
+            return
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+        if header is None:
+            raise CommandError(f"{source}为空：CSV 至少需要表头行。")
+        header = [h.strip() for h in header]
+        column = o["column"].strip()
+        if column not in header:
+            raise CommandError(f"CSV 表头中没有“{column}”列（现有列：{'、'.join(header) or '无'}）。")
+        at = header.index(column)
+        for row in reader:
+            if not row:
+                continue
+            if at >= len(row):
+                raise CommandError(f"CSV 第 {reader.line_num} 行缺少“{column}”列。")
+            yield row[at]
+
+
+def _parse_json(parsed: addressing.ParsedAddress) -> dict[str, Any]:
+    return {
+        "input": parsed.text,
+        "elements": [
+            {"type": e.kind, "text": e.raw, "start": e.start, "end": e.end, "value": e.value}
+            for e in parsed.elements
+        ],
+        "division_code": parsed.division_code,
+        "division_name": "".join(name for _, name in parsed.division_path) or None,
+        "standard": addressing.standard_text(parsed),
+        "confidence": parsed.confidence,
+    }
+
+
+class _Matcher:
+    """Matches parsed addresses against the in-use nodes of the base, one county at a time."""
+
+    def __init__(self, region: str | None) -> None:
+        self.region = region
+        self.indexes: dict[str, tuple[AddressIndex, dict[str, str]]] = {}
+
+    def _prefix(self, parsed: addressing.ParsedAddress) -> str:
+        code = parsed.division_code or ""
+        if len(code) >= 6:
+            return code[:6]
+        region = self.region or ""
+        if region.startswith(code) or not code:
+            return region
+        return code
+
+    def _index(self, prefix: str) -> tuple[AddressIndex, dict[str, str]]:
+        found = self.indexes.get(prefix)
+        if found is not None:
+            return found
+        rows = (
+            AddressNode.objects.filter(status=Status.IN_USE)
+            .within(prefix)
+            .values_list("code", "kind", "norm_key", "road__norm_key", "division__code", "full_text")
+        )
+        nodes: dict[str, tuple[str, str, str | None]] = {}
+        divisions: dict[str, str] = {}
+        texts: dict[str, str] = {}
+        for code, kind, key, road, division, full_text in rows.iterator(chunk_size=5000):
+            nodes[code] = (kind, key, road)
+            divisions[code] = division
+            texts[code] = full_text
+        index = AddressIndex(
+            addressing.Candidate(code, divisions[code], _node_elements(code, nodes)) for code in nodes
+        )
+        self.indexes[prefix] = (index, texts)
+        return index, texts
+
+    def match(self, parsed: addressing.ParsedAddress) -> dict[str, Any]:
+        index, texts = self._index(self._prefix(parsed))
+        results = index.search(parsed, limit=5)
+        best = results[0] if results and results[0].status != "no_match" else None
+        return {
+            "address_code": None if best is None else best.candidate_id,
+            "confidence": results[0].score if results else 0.0,
+            "candidates": [
+                {"code": r.candidate_id, "full_text": texts.get(str(r.candidate_id), ""), "score": r.score}
+                for r in results
+            ],
+        }
