@@ -7,12 +7,14 @@ from ybss.access import otp
 from ybss.addresses.api import AddressNodeViewSet, RoadViewSet
 from ybss.core.views import start
 from ybss.divisions.api import DivisionViewSet
+from ybss.people.api import PersonViewSet
 from ybss.units.api import UnitViewSet
 
 router = DefaultRouter()
 router.register("divisions", DivisionViewSet, basename="division")
 router.register("roads", RoadViewSet, basename="road")
 router.register("addresses", AddressNodeViewSet, basename="address")
+router.register("people", PersonViewSet, basename="person")
 router.register("units", UnitViewSet, basename="unit")
 
 urlpatterns = [

@@ -31,8 +31,9 @@ def test_counts_agree_with_a_recount(building: AddressNode) -> None:
         roll = rng.random()
         domicile = rng.choice(domiciles)
         if roll < 0.1:
-            data = PersonInput(name=f"外籍{i}", id_number=f"E{i:07d}", doc_type="passport", nationality="KOR",
-                               gender="1")
+            data = PersonInput(
+                name=f"外籍{i}", id_number=f"E{i:07d}", doc_type="passport", nationality="KOR", gender="1"
+            )
         else:
             county = domicile[:6] if len(domicile) >= 6 else "130731"
             data = PersonInput(name=f"居民{i}", id_number=_id(county, i), domicile_division=domicile)
@@ -57,4 +58,7 @@ def test_examples() -> None:
     assert categories.of(person("130731100002-0001", "", "USA"), REGION) == {"foreign"}
     assert categories.of(person("", "130731100"), REGION) == {"away_from_registration"}
     assert categories.of(person("130731100002-0001", "130731101"), REGION) == {
-        "registered", "away_from_registration", "living_here_registered_elsewhere"}
+        "registered",
+        "away_from_registration",
+        "living_here_registered_elsewhere",
+    }

@@ -86,5 +86,3 @@ def of(person: Person, region: str) -> set[str]:
     if living and registered and chinese and not same:
         out.add("living_here_registered_elsewhere")
     return out
-
-

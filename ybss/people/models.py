@@ -193,3 +193,37 @@ class Residence(models.Model):
 
     def __str__(self) -> str:
         return f"residence #{self.pk}"
+
+
+# 八个必采 for people, as far as this registry holds them (criminal records are out of scope, DESIGN §3).
+MUST_COLLECT = {
+    "identity": "基本身份信息",
+    "photo": "照片",
+    "certificates": "证件信息",
+    "contact": "联系方式",
+    "residence": "居住信息",
+    "employment": "从业/就学信息",
+}
+
+
+def completeness(person: Person) -> dict[str, bool]:
+    """Which must-collect groups are filled in for this person."""
+    current = person.current_residence()
+    return {
+        "identity": bool(person.name and person.id_number_index and person.gender and person.birth_date),
+        "photo": bool(person.photo),
+        "certificates": bool(person.id_number_enc)
+        and (person.nationality == "CHN" or person.doc_type != DocType.RESIDENT_ID),
+        "contact": bool(person.phone_enc),
+        "residence": current is not None,
+        "employment": bool(person.employer_text),
+    }
+
+
+def is_stale(person: Person, today: date | None = None) -> bool:
+    """Not confirmed within the configured number of months (default 12): due for the next campaign."""
+    today = today or date.today()
+    months = (today.year - person.last_confirmed.year) * 12 + today.month - person.last_confirmed.month
+    return months > settings.YBSS_STALE_MONTHS or (
+        months == settings.YBSS_STALE_MONTHS and today.day > person.last_confirmed.day
+    )
