@@ -37,6 +37,15 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+def _reasons() -> None:
+    # Seeded by a data migration; a transactional test's flush removes them.
+    from ybss.access.models import PurposeReason
+
+    if not PurposeReason.objects.exists():
+        for order, (code, label) in enumerate([("verify", "核查"), ("service", "服务群众"), ("case", "案件办理")]):
+            PurposeReason.objects.create(code=code, label=label, order=order)
+
+
 def _divisions() -> None:
     # Transactional tests empty the database when they finish; reload for the next one.
     if not Division.objects.filter(code=COMMUNITY).exists():
@@ -57,6 +66,7 @@ def village(db: Any) -> Division:
 
 def make_user(username: str, role: str, *prefixes: str, kind: str = Jurisdiction.Kind.STATION) -> Any:
     """A user with one role over one jurisdiction made of ``prefixes``."""
+    _reasons()
     user = get_user_model().objects.create_user(username, password=f"{username}-password-1")
     place = Jurisdiction.objects.create(name=f"{username} 辖区", kind=kind, prefixes=list(prefixes))
     access = UserAccess.objects.create(user=user, role=role)

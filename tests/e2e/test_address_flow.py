@@ -5,7 +5,6 @@ rooms from a pattern, and find it by search."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,45 +15,9 @@ from ybss.addresses.models import AddressNode, Kind
 from ybss.divisions.loading import load_divisions
 from ybss.divisions.models import Division
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(os.environ.get("YBSS_E2E_SHOTS", "var/e2e"))
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-if not CHROMIUM.exists():
-    if os.environ.get("YBSS_E2E_REQUIRED"):
-        raise RuntimeError(
-            "YBSS_E2E_REQUIRED is set but /usr/bin/chromium is missing (apt-get install chromium)"
-        )
-    pytest.skip("Chromium not installed", allow_module_level=True)
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    # Playwright's sync API runs an event loop in this thread; the ORM calls
-    # made by the test itself are still plain synchronous ones.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        context = browser.new_context(viewport={"width": 412, "height": 915}, locale="zh-CN")
-        yield context.new_page()
-        context.close()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def test_log_in_browse_create_and_search(page: Any, live_server: Any, alice: Any) -> None:

@@ -104,6 +104,9 @@ class Person(models.Model):
         return self.residences.filter(valid_to__isnull=True, is_main=True).select_related("address").first()
 
 
+VERSION_ACTIONS = {"create": _("登记"), "update": _("修改"), "move_in": _("迁入"), "move_out": _("迁出")}
+
+
 class PersonVersion(models.Model):
     """One change to a person: who, when, which fields and why. Identifiers are noted
     as changed, never copied here in clear."""
@@ -123,6 +126,10 @@ class PersonVersion(models.Model):
 
     def __str__(self) -> str:
         return f"person #{self.person_id} v{self.version}"
+
+    @property
+    def action_label(self) -> str:
+        return str(VERSION_ACTIONS.get(self.action, self.action))
 
 
 class ResidenceKind(models.TextChoices):
