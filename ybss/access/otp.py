@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import segno
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -39,7 +40,17 @@ def needs_otp(request: HttpRequest) -> bool:
     user: Any = request.user
     if not user.is_authenticated or getattr(user, "is_verified", lambda: True)():
         return False
-    return bool(user_has_device(user, confirmed=True))
+    return has_device(user)
+
+
+def has_device(user: Any) -> bool:
+    """Cached: every page asks, and almost nobody's answer changes."""
+    key = f"ybss:otp:{user.pk}"
+    answer = cache.get(key)
+    if answer is None:
+        answer = bool(user_has_device(user, confirmed=True))
+        cache.set(key, answer, 300)
+    return bool(answer)
 
 
 def otp_redirect(request: HttpRequest) -> HttpResponse:
@@ -96,6 +107,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 TOTPDevice.objects.filter(user=request.user, confirmed=True).delete()
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
+                cache.delete(f"ybss:otp:{request.user.pk}")
                 log.record(
                     request.user,
                     Action.ACCESS_CHANGE,
