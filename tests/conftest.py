@@ -42,7 +42,9 @@ def _reasons() -> None:
     from ybss.access.models import PurposeReason
 
     if not PurposeReason.objects.exists():
-        for order, (code, label) in enumerate([("verify", "核查"), ("service", "服务群众"), ("case", "案件办理")]):
+        for order, (code, label) in enumerate(
+            [("verify", "核查"), ("service", "服务群众"), ("case", "案件办理")]
+        ):
             PurposeReason.objects.create(code=code, label=label, order=order)
 
 

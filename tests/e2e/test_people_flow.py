@@ -67,7 +67,9 @@ def test_household_tenant_move_search_and_audit(page: Any, live_server: Any, ali
     road = actions.create_road(None, community, "轩辕路")
     plate = actions.create_node(None, Kind.DOORPLATE, "18", division=community, road=road)
     building = actions.create_node(None, Kind.BUILDING, "3", parent=plate)
-    rooms = actions.batch_create_rooms(None, building, actions.RoomPattern(floors=2, units=0, rooms_per_floor=2))
+    rooms = actions.batch_create_rooms(
+        None, building, actions.RoomPattern(floors=2, units=0, rooms_per_floor=2)
+    )
     home, rental, new_home = rooms[0], rooms[1], rooms[2]
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = live_server.url
@@ -81,8 +83,17 @@ def test_household_tenant_move_search_and_audit(page: Any, live_server: Any, ali
     assert FAMILY[0][1] not in page.content()  # masked on the room page
     page.screenshot(path=str(SHOTS / "household.png"), full_page=True)
 
-    _register(page, base, rental, TENANT[0], TENANT[1], kind="rented", reason="work", phone=TENANT[2],
-              domicile_division="510104")
+    _register(
+        page,
+        base,
+        rental,
+        TENANT[0],
+        TENANT[1],
+        kind="rented",
+        reason="work",
+        phone=TENANT[2],
+        domicile_division="510104",
+    )
 
     # The son moves to another room of the building.
     son = Person.objects.get(name="王小明")
