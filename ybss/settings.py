@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "ybss.divisions",
     "ybss.addresses",
     "ybss.people",
+    "ybss.units",
+    "ybss.houses",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ from ybss.access import otp
 from ybss.addresses.api import AddressNodeViewSet, RoadViewSet
 from ybss.core.views import start
 from ybss.divisions.api import DivisionViewSet
+from ybss.houses.api import HouseViewSet
 from ybss.people.api import PersonViewSet
 from ybss.units.api import UnitViewSet
 
@@ -16,6 +17,7 @@ router.register("roads", RoadViewSet, basename="road")
 router.register("addresses", AddressNodeViewSet, basename="address")
 router.register("people", PersonViewSet, basename="person")
 router.register("units", UnitViewSet, basename="unit")
+router.register("houses", HouseViewSet, basename="house")
 
 urlpatterns = [
     path("", start, name="start"),
@@ -25,6 +27,7 @@ urlpatterns = [
     path("accounts/otp/setup/", otp.setup, name="otp_setup"),
     path("addresses/", include("ybss.addresses.urls")),
     path("units/", include("ybss.units.urls")),
+    path("houses/", include("ybss.houses.urls")),
     path("people/", include("ybss.people.urls")),
     path("audit/", include("ybss.audit.urls")),
     path("access/", include("ybss.access.urls")),

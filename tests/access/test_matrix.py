@@ -18,10 +18,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.access.conftest import IDS, make_resident
 from tests.conftest import TOWN, make_user
+from tests.units.conftest import make_unit
 from ybss.access.roles import MATRIX, Role
 from ybss.addresses import actions
 from ybss.addresses.models import Kind, Road
 from ybss.audit.models import AuditFlag
+from ybss.houses import actions as house_actions
+from ybss.units import actions as unit_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +80,16 @@ def _fill(route: str, objs: dict[str, Any]) -> str | None:
         if "flags" in route
         else "account"
         if "accounts/<" in route
+        else "employment"
+        if "employments/<" in route
+        else "tenancy"
+        if "tenancies/<" in route
+        else "dwelling"
+        if "houses/at/" in route
+        else "house"
+        if "houses/" in route
+        else "unit"
+        if "units/" in route
         else "road"
         if "roads" in route and ("<" in route or "(?P" in route)
         else "division"
@@ -131,6 +144,14 @@ def world(community: Any, road: Road) -> dict[str, Any]:
         move_in=MoveIn(far_room, date(2024, 1, 1)),
     )
     flag = AuditFlag.objects.create(user=far_user, pattern=AuditFlag.Pattern.MANY_FULL_READS, detail="x")
+    unit, far_unit = make_unit(building, "鼓楼便利店"), make_unit(far_plate, "远方商店")
+    job = unit_actions.add_employment(None, unit, person_mine, valid_from=date(2023, 1, 1))
+    far_job = unit_actions.add_employment(None, far_unit, person_theirs, valid_from=date(2023, 1, 1))
+    house = house_actions.create_house(None, near_room, use="rented")
+    far_house = house_actions.create_house(None, far_room, use="rented")
+    since = date(2023, 1, 1)
+    lease = house_actions.add_tenancy(None, house, tenants=[person_mine], valid_from=since)
+    far_lease = house_actions.add_tenancy(None, far_house, tenants=[person_theirs], valid_from=since)
     inside = {
         "division": community.code,
         "road": road.pk,
@@ -139,6 +160,11 @@ def world(community: Any, road: Road) -> dict[str, Any]:
         "person": person_mine.pk,
         "flag": flag.pk,
         "account": None,
+        "unit": unit.pk,
+        "employment": job.pk,
+        "house": house.pk,
+        "tenancy": lease.pk,
+        "dwelling": near_room.pk,
     }
     outside = {
         "division": far_village.code,
@@ -148,6 +174,11 @@ def world(community: Any, road: Road) -> dict[str, Any]:
         "person": person_theirs.pk,
         "flag": flag.pk,
         "account": far_user.pk,
+        "unit": far_unit.pk,
+        "employment": far_job.pk,
+        "house": far_house.pk,
+        "tenancy": far_lease.pk,
+        "dwelling": far_room.pk,
     }
     missing = {
         "division": "130731100999",
@@ -157,6 +188,11 @@ def world(community: Any, road: Road) -> dict[str, Any]:
         "person": 999999,
         "flag": 999999,
         "account": 999999,
+        "unit": 999999,
+        "employment": 999999,
+        "house": 999999,
+        "tenancy": 999999,
+        "dwelling": 999999,
     }
     return {"inside": inside, "outside": outside, "missing": missing}
 
@@ -170,7 +206,7 @@ def _not_territorial(name: str, role: str) -> bool:
     )
 
 
-SECRETS = ["王芳", IDS[2], "13900001111", "远方路", _far_id()]
+SECRETS = ["王芳", IDS[2], "13900001111", "远方路", _far_id(), "远方商店"]
 
 
 @pytest.mark.parametrize("role", list(Role.values))

@@ -10,3 +10,4 @@ class PeopleConfig(AppConfig):
 
         crypto.register("people.Person", "id_number")
         crypto.register("people.Person", "phone")
+        from . import views  # noqa: F401 - registers the residents section of address pages
