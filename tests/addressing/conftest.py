@@ -1,8 +1,8 @@
 """Gazetteers shared by the address-engine tests.
 
 Building one reads all 665k division rows (about a second), so tests use
-two region-restricted ones, built once per session; only one test builds the
-national index.
+two region-restricted ones, built once per session, and the national index
+(about four seconds), built once for the tests that need the whole country.
 """
 
 from __future__ import annotations
@@ -21,3 +21,8 @@ def zhuolu() -> Gazetteer:
 @pytest.fixture(scope="session")
 def hangzhou() -> Gazetteer:
     return get_gazetteer("3301")
+
+
+@pytest.fixture(scope="session")
+def national() -> Gazetteer:
+    return get_gazetteer(None)

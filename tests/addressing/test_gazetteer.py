@@ -111,9 +111,9 @@ def test_small_custom_gazetteer() -> None:
     assert gz.lookup("甲") == ()  # one-character stems are never keys
 
 
-def test_national_gazetteer() -> None:
+def test_national_gazetteer(national: Gazetteer) -> None:
     started = time.perf_counter()
-    gz = Gazetteer()
+    gz = national
     assert len(gz) == 665_276
     assert time.perf_counter() - started < 30
     assert len(gz.lookup("河东镇")) >= 7

@@ -30,7 +30,7 @@ def test_key_tells_apart_different_addresses(zhuolu: Gazetteer) -> None:
 
 def test_key_keeps_unknown_divisions_by_name(zhuolu: Gazetteer) -> None:
     key = canonical_key(parse("河东镇沿山村5组6号", gazetteer=zhuolu))
-    assert key == "130731107|community=沿山村|road_no=5组6"
+    assert key == "130731107|community=沿山村|village_group=5|road_no=6"
 
 
 def test_element_value() -> None:

@@ -8,6 +8,7 @@ alone. See ``docs/addressing.md`` for the rules and the API.
 from __future__ import annotations
 
 from .gazetteer import Gazetteer, get_gazetteer
+from .index import AddressIndex
 from .matching import (
     CONFIDENT,
     KIND_LABELS,
@@ -17,6 +18,7 @@ from .matching import (
     canonical_key,
     element_value,
     match,
+    standard_text,
 )
 from .normalize import normalize, normalize_name, normalize_number
 from .parser import ELEMENT_KINDS, DivisionCandidate, Element, ParsedAddress, parse
@@ -26,6 +28,7 @@ __all__ = [
     "ELEMENT_KINDS",
     "KIND_LABELS",
     "REVIEW",
+    "AddressIndex",
     "Candidate",
     "DivisionCandidate",
     "Element",
@@ -40,4 +43,5 @@ __all__ = [
     "normalize_name",
     "normalize_number",
     "parse",
+    "standard_text",
 ]

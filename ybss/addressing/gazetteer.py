@@ -22,7 +22,7 @@ from ybss.lib import cn_numerals
 from ybss.lib.divisions import DivisionRecord, history, iter_divisions, successor_codes
 from ybss.lib.divisions import short_name as division_short_name
 
-from ._tables import OLD_CITIES
+from ._tables import OLD_CITIES, PUNCT, RADICALS_SUPPLEMENT, T2S, VARIANTS
 from .normalize import fold, prepare
 
 __all__ = ["Gazetteer", "NameHit", "get_gazetteer", "kind_for"]
@@ -31,6 +31,15 @@ _LEVEL_LENGTHS = (0, 2, 4, 6, 9, 12)
 _NUMERALS = frozenset(cn_numerals.NUMERAL_CHARS)
 # Rows that exist in the NBS tables only to hold the level structure; they
 # are never written in an address.
+# A numeral run that prepare() might turn into digits: one followed by a
+# counting word or ending the name (a superset of what it converts).
+_NUMBER_IN_NAME = re.compile(
+    "["
+    + "".join(sorted(cn_numerals.NUMERAL_CHARS))
+    + "]+(?:号|栋|幢|单元|室|组|层|门|座|楼|梯|房|户|队|社|期|排|弄|#|-|$)"
+)
+_FOLDED_CHARS = frozenset(T2S) | frozenset(VARIANTS) | frozenset(RADICALS_SUPPLEMENT) | frozenset(PUNCT)
+_PLAIN_NAME = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]*")
 _PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 
 _PROVINCE_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区", "省", "市")
@@ -57,6 +66,9 @@ _ROAD_AFTER = re.compile(
 _POI_AFTER = re.compile(
     r"[^\W\d区县市州盟旗镇乡村路街道巷]?(?:小区|花园|家园|公寓|名苑|新村|山庄|华府|华庭|大厦|广场|公馆|别墅|苑|园(?!区)|邸)"
 )
+# A short county name followed by a township or village word is that
+# township's or village's own name.
+_TOWN_AFTER = re.compile(r"(?:镇|乡|街道|村)")
 _COMMITTEE = re.compile(r"(居民委员会|村民委员会|居委会|村委会|委员会|委会|办事处)")
 
 
@@ -157,7 +169,7 @@ class Gazetteer:
         self._maxlen = 0
         # First two characters of every indexed name → bit mask of the name
         # lengths starting with them, so that scan() tries only lengths that exist.
-        self._lengths: dict[str, int] = {}
+        self._lengths: dict[str, tuple[int, ...]] = {}
         self._keys: frozenset[str] = frozenset()
         self._paths: dict[str, list[tuple[str, str]]] = {}
         self._entries: dict[str, tuple[tuple[_Entry | None, bool], tuple[_Entry | None, bool]]] = {}
@@ -196,9 +208,14 @@ class Gazetteer:
                 continue
             for key in _formal_keys(level, name):
                 _add(formal, key, idx)
-                if not _NUMERALS.isdisjoint(key):
-                    # Text reaches the index with numbers already converted
-                    # (二号卜乡 reads 2号卜乡), so such names are indexed both ways.
+                if (
+                    _NUMBER_IN_NAME.search(key)
+                    or not _PLAIN_NAME.fullmatch(key)
+                    or not _FOLDED_CHARS.isdisjoint(key)
+                ):
+                    # Text reaches the index folded and with numbers converted
+                    # (二号卜乡 reads 2号卜乡, （ reads as (), so such names are
+                    # indexed both ways.
                     converted = prepare(key).text
                     if converted != key:
                         _add(formal, converted, idx)
@@ -214,7 +231,11 @@ class Gazetteer:
             for key in keys:
                 head = key[:2]
                 lengths[head] = lengths.get(head, 0) | (1 << len(key))
-        self._lengths = lengths
+        shared: dict[int, tuple[int, ...]] = {}
+        for mask in lengths.values():
+            if mask not in shared:
+                shared[mask] = tuple(n for n in range(mask.bit_length() - 1, 1, -1) if (mask >> n) & 1)
+        self._lengths = {head: shared[mask] for head, mask in lengths.items()}
         self._keys = frozenset(formal.keys() | informal.keys() | self._historic.keys())
 
     def _historic_names(self) -> dict[str, _Historic]:
@@ -373,19 +394,20 @@ class Gazetteer:
     def continues(self, text: str, pos: int, prefixes: tuple[str, ...]) -> bool:
         """Whether a division inside one of ``prefixes`` is named at ``text[pos]`` (唐山|路北区)."""
         self._ensure()
-        mask = self._lengths.get(text[pos : pos + 2], 0)
         keys = self._keys
-        for length in range(2, min(mask.bit_length(), len(text) - pos + 1)):
-            if (mask >> length) & 1:
-                key = text[pos : pos + length]
-                if key not in keys:
-                    continue
-                pair = self._entries.get(key) or self._entry(key)
-                for entry, _ in pair:
-                    if entry is not None:
-                        for code in entry[0]:
-                            if code.startswith(prefixes) and code not in prefixes:
-                                return True
+        room = len(text) - pos
+        for length in self._lengths.get(text[pos : pos + 2], ()):
+            if length > room:
+                continue
+            key = text[pos : pos + length]
+            if key not in keys:
+                continue
+            pair = self._entries.get(key) or self._entry(key)
+            for entry, _ in pair:
+                if entry is not None:
+                    for code in entry[0]:
+                        if code.startswith(prefixes) and code not in prefixes:
+                            return True
         return False
 
     # -- names ------------------------------------------------------------
@@ -405,14 +427,14 @@ class Gazetteer:
         """
         self._ensure()
         hits: list[NameHit] = []
-        mask = self._lengths.get(text[pos : pos + 2], 0)
-        if not mask:
+        lengths = self._lengths.get(text[pos : pos + 2])
+        if not lengths:
             return hits
-        top = min(mask.bit_length() - 1, len(text) - pos)
+        room = len(text) - pos
         keys = self._keys
         entries = self._entries
-        for length in range(top, 1, -1):
-            if not (mask >> length) & 1:
+        for length in lengths:
+            if length > room:
                 continue
             key = text[pos : pos + length]
             if key not in keys:
@@ -430,6 +452,8 @@ class Gazetteer:
                 guarded = informal or low
                 if guarded and _ROAD_AFTER.match(text, end) and not self.continues(text, end, codes):
                     continue
+                if informal and _TOWN_AFTER.match(text, end):
+                    continue  # 河东镇 is a township, whatever 河东区 is
                 if informal and _POI_AFTER.match(text, end) and not self.continues(text, end, codes):
                     continue  # 康乐小区, 东方苑, 江南公寓: a compound, not 康乐县
                 hit_end = end

@@ -19,6 +19,7 @@ __all__ = [
     "canonical_key",
     "element_value",
     "match",
+    "standard_text",
 ]
 
 KIND_LABELS = {
@@ -99,6 +100,47 @@ def canonical_key(parsed: ParsedAddress) -> str:
         if kind in ident:
             parts.append(f"{kind}={ident[kind]}")
     return "|".join(parts)
+
+
+# How each kind is written in the standard text: the value, then a word.
+_STANDARD_WORDS = {
+    "village_group": "组",
+    "road_no": "号",
+    "subroad_no": "号",
+    "building": "栋",
+    "unit": "单元",
+    "floor": "层",
+    "room": "室",
+}
+
+
+def standard_text(parsed: ParsedAddress) -> str:
+    """The address written the standard way: 浙江省杭州市西湖区文三路90号东部软件园3栋2单元502室.
+
+    The division is written in full from the province down (parents filled in
+    from the data), followed by the identity elements in canonical form:
+    numbers as digits with one word each (栋, 单元, 室), names folded.
+    Divisions the data does not know are kept by name.
+    """
+    parts = [name for _, name in parsed.division_path]
+    # Divisions the data does not know are written when they lie below the
+    # known ones (a renamed village); above them (an abolished city) the
+    # path from the data already says it.
+    coded = [i for i, el in enumerate(parsed.elements) if el.code is not None]
+    below = coded[-1] if coded else -1
+    ident = _identity(
+        replace(parsed, elements=tuple(e for i, e in enumerate(parsed.elements) if i > below or e.code))
+    )
+    for kind in (*DIVISION_KINDS, *KEY_KINDS):
+        value = ident.get(kind)
+        if value is None:
+            continue
+        if kind == "road_no" and "附" in value:
+            value = value.replace("附", "号附")
+        elif kind == "floor" and value.startswith("-"):
+            value = "B" + value[1:]
+        parts.append(value + _STANDARD_WORDS.get(kind, ""))
+    return "".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

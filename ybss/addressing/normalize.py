@@ -155,9 +155,12 @@ def fold(text: str) -> Folded:
 # when the word itself is followed by a boundary, because they also occur
 # inside names: 三门峡, 五楼村, 二期工程 vs 三门502, 五楼, 二期3栋.
 _NUMERAL_CHARS = frozenset(ch for ch in cn_numerals.NUMERAL_CHARS if cn_numerals.is_numeral_char(ch))
+_NUMERAL_RUN = re.compile("[" + re.escape("".join(sorted(_NUMERAL_CHARS))) + "]+")
 _STRONG_AFTER = ("号", "栋", "幢", "单元", "室", "组", "层")
 _WEAK_AFTER = ("门", "座", "楼", "梯", "房", "户", "队", "社", "期", "排", "弄", "#", "-")
-_UNIT_BEFORE = ("栋", "幢", "座", "单元", "号", "室", "层", "楼", "门", "梯", "#", "-", "附", "组")
+_UNIT_BEFORE = (
+    "栋", "幢", "座", "单元", "号", "室", "房", "户", "层", "楼", "门", "梯", "#", "-", "附", "组",
+)  # fmt: skip
 
 
 def _boundary(s: str, pos: int) -> bool:
@@ -196,28 +199,26 @@ def convert_numerals(f: Folded, *, everywhere: bool = False) -> Folded:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    i = 0
-    n = len(s)
-    while i < n:
-        if not cn_numerals.is_numeral_char(s[i]):
-            out.append(s[i])
-            starts.append(f.starts[i])
-            ends.append(f.ends[i])
-            i += 1
-            continue
-        j = i
-        while j < n and cn_numerals.is_numeral_char(s[j]):
-            j += 1
+    done = 0  # s[:done] has been copied or converted
+    changed = False
+    for m in _NUMERAL_RUN.finditer(s):
+        i, j = m.span()
         digits = cn_numerals.to_digits(s[i:j]) if everywhere or _is_number_run(s, i, j) else None
         if digits is None:
-            out.extend(s[i:j])
-            starts.extend(f.starts[i:j])
-            ends.extend(f.ends[i:j])
-        else:
-            out.extend(digits)
-            starts.extend([f.starts[i]] * len(digits))
-            ends.extend([f.ends[j - 1]] * len(digits))
-        i = j
+            continue
+        out.append(s[done:i])
+        starts.extend(f.starts[done:i])
+        ends.extend(f.ends[done:i])
+        out.append(digits)
+        starts.extend([f.starts[i]] * len(digits))
+        ends.extend([f.ends[j - 1]] * len(digits))
+        done = j
+        changed = True
+    if not changed:
+        return f
+    out.append(s[done:])
+    starts.extend(f.starts[done:])
+    ends.extend(f.ends[done:])
     return Folded("".join(out), tuple(starts), tuple(ends))
 
 
@@ -247,7 +248,15 @@ def normalize(text: str) -> str:
     >>> normalize("軒轅路十八號陽光小區三幢二單元５０２")
     '轩辕路18号阳光小区3栋2单元502室'
     """
-    return unify(prepare(text).text)
+    out = unify(prepare(text).text)
+    # Unifying words can give a numeral new context (三〇二户八 → …室八);
+    # a second pass settles it, so that normalize(normalize(x)) == normalize(x).
+    for _ in range(3):
+        again = unify(prepare(out).text)
+        if again == out:
+            break
+        out = again
+    return out
 
 
 def unify(prepared: str) -> str:

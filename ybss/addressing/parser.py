@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .gazetteer import Gazetteer, _clean_region, get_gazetteer, kind_for
@@ -78,7 +79,6 @@ class ParsedAddress:
     """
 
     text: str
-    normalized: str
     elements: tuple[Element, ...]
     division_code: str | None = None
     division_path: tuple[tuple[str, str], ...] = ()
@@ -86,6 +86,14 @@ class ParsedAddress:
     candidates: tuple[DivisionCandidate, ...] = ()
     division_from_region: bool = False
     warnings: tuple[str, ...] = field(default=())
+    # The folded text with numbers converted; ``normalized`` is made from it
+    # on first use, since most callers never look at it.
+    prepared: str = field(default="", repr=False, compare=False)
+
+    @cached_property
+    def normalized(self) -> str:
+        """``normalize(text)``."""
+        return unify(self.prepared)
 
     def get(self, kind: str) -> Element | None:
         """First element of ``kind``, or ``None``."""
@@ -101,6 +109,29 @@ class ParsedAddress:
     @property
     def kinds(self) -> list[str]:
         return [el.kind for el in self.elements]
+
+    @property
+    def confidence(self) -> float:
+        """How sure the parse is, in [0, 1].
+
+        The share of the text's letters and digits that landed in a typed
+        element (not "other"), lowered for an ambiguous or missing division
+        and for each warning. 1.0 means every character is accounted for and
+        the division is known.
+        """
+        letters = sum(1 for ch in self.text[:20_000] if ch.isalnum())
+        if not letters:
+            return 0.0
+        covered = sum(sum(1 for ch in el.raw if ch.isalnum()) for el in self.elements if el.kind != "other")
+        score = min(1.0, covered / letters)
+        if self.ambiguous:
+            score *= 0.7
+        elif self.division_code is None:
+            score *= 0.8
+        elif self.division_from_region:
+            score *= 0.95
+        score *= 0.95 ** len(self.warnings)
+        return round(score, 2)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-data form (for JSON APIs and logging)."""
@@ -151,15 +182,17 @@ _DEVZONE = re.compile(
     rf"[{_CJK}A-Z]{{2,14}}?(?:经济技术开发区|高新技术产业开发区|经济开发区|技术开发区|开发区|高新区|经开区|工业园区|产业园区|保税区|新区)"
 )
 _TOWN = re.compile(rf"[{_CJK}]{{1,8}}?(?:街道办事处|街道|镇|乡)(?![路街道巷])")
-_COMMUNITY = re.compile(rf"[{_CJK}]{{1,10}}?(?:社区居委会|社区|居委会|村委会|(?<!新)村(?=\d+(?:组|队|社|号(?!楼))|$|,))")
-_POI_RUN = re.compile(rf"[A-Z]*(?:(?!第\d)[{_CJK}])+")  # 第3栋 starts a number, not a name
+_COMMUNITY = re.compile(
+    rf"[{_CJK}]{{1,10}}?(?:社区居委会|社区|居委会|村委会|(?<!新)村(?=\d+(?:组|队|社|号(?!楼))|$|,))"
+)
+_POI_RUN = re.compile(rf"[A-Z]{{0,8}}(?:(?!第\d)[{_CJK}])+")  # 第3栋 starts a number, not a name
 # Words that end a compound or building name. Longer ones first so that the
 # poi/subpoi split prefers 东部软件园 over 东部软件.
 _POI_SUFFIXES = (
     "软件园", "科技园", "工业园", "产业园", "创业园", "小区", "花园", "家园", "公寓", "大厦", "广场",
     "中心", "大楼", "新村", "山庄", "别墅", "公馆", "商城", "市场", "学校", "医院", "公司", "宿舍",
-    "基地", "园区", "名苑", "华府", "华庭", "苑", "园", "庭", "府", "城", "坊", "院", "馆", "阁", "轩", "湾", "郡",
-    "邸", "寓", "居", "墅", "里",
+    "基地", "园区", "名苑", "华府", "华庭", "苑", "园", "庭", "府", "城", "坊", "院", "馆", "阁", "轩",
+    "湾", "郡", "邸", "寓", "居", "墅", "里",
 )  # fmt: skip
 _GENERIC_POI = frozenset({"小区", "花园", "家园", "公寓", "大厦", "广场", "新村", "大楼", "园区", "宿舍"})
 _NOT_IN_NAMES = frozenset("路街巷号楼栋室弄")
@@ -167,6 +200,8 @@ _NOT_IN_NAMES = frozenset("路街巷号楼栋室弄")
 
 def _plain_name(name: str) -> bool:
     """Whether a regex-found division name is plausibly a name and not a road or house."""
+    for suffix in ("街道办事处", "街道"):
+        name = name.removesuffix(suffix)
     return not any(ch in _NOT_IN_NAMES for ch in name)
 
 
@@ -201,6 +236,11 @@ class _Parser:
         if kind != "other":
             self.flush_other(a)
         start, end = self.f.span(a, b)
+        if self.elements and start < self.elements[-1].end:
+            # One original character that folded into several (¼ → 1⁄4) may
+            # not be shared by two elements: the later one starts after it.
+            start = self.elements[-1].end
+            end = max(start, end)
         raw = self.text[start:end]
         if value is None:
             if kind in NUMBER_KINDS:
@@ -216,17 +256,20 @@ class _Parser:
     # -- divisions ------------------------------------------------------------
     def division_at(self, pos: int) -> int | None:
         hits = self.gz.scan(self.s, pos)
-        if len(hits) > 1 and hits[0].end != hits[-1].end:
+        if (
+            len(hits) > 1
+            and hits[0].end != hits[-1].end
+            and not self.gz.continues(self.s, hits[0].end, hits[0].codes)
+        ):
             # 青岛市北区 is 青岛 + 市北区, not 青岛市 + 北区: prefer a reading
             # after which a division inside this one is named.
             hits.sort(key=lambda h: not self.gz.continues(self.s, h.end, h.codes))
         for hit in hits:
-            codes = self.accept(list(hit.codes), hit.informal, pos, hit.end)
+            codes = self.accept(hit.codes, hit.informal, pos, hit.end)
             if codes is None:
                 continue
-            levels = {len(c) for c in codes}
-            level = (0, 0, 1, 0, 2, 0, 3, 0, 0, 4, 0, 0, 5)[min(levels)]
-            kind = hit.kind or kind_for(level, self.gz.name(codes[0]) or "")
+            level = (0, 0, 1, 0, 2, 0, 3, 0, 0, 4, 0, 0, 5)[min(map(len, codes))]
+            kind = hit.kind or kind_for(level, (self.gz.name(codes[0]) or "") if level == 4 else "")
             self.flush_other(pos)
             preferred = hit.preferred if hit.preferred in codes else None
             if hit.historic is not None:
@@ -243,24 +286,30 @@ class _Parser:
             return hit.end
         return None
 
-    def accept(self, codes: list[str], informal: bool, a: int, b: int) -> list[str] | None:
+    def accept(self, codes: tuple[str, ...], informal: bool, a: int, b: int) -> list[str] | None:
         """Candidates of a name hit that fit the divisions already read, or ``None`` to reject it."""
         if not self.chain:
             if len(codes) > 1 and all(len(c) == 12 for c in codes) and not self.region:
                 # A village name shared by several places, with nothing
                 # around it to tell which: more likely a compound (幸福新村).
                 return None
-            return codes
+            return list(codes)
         last = self.chain[-1]
         depth = min(len(p) for p in last.codes)
         # Inside the last name, or the same division again (义乌市义乌市, or
         # 钢城区 after 莱芜市, which now stands for 莱芜区 and 钢城区).
-        compat = [c for c in codes if any(c.startswith(p) and len(c) > len(p) for p in last.codes)]
-        if not compat:
-            compat = [c for c in codes if c in last.codes]
-        if compat and set(compat) <= set(last.codes) and len(self.chain) > 1:
-            if set(self.chain[-2].codes) == set(last.codes):
-                return None  # written twice already: the rest is not a division
+        prefixes = tuple(last.codes)
+        mine = frozenset(prefixes)
+        compat = [c for c in codes if c.startswith(prefixes) and c not in mine]
+        if not compat and not informal:
+            compat = [c for c in codes if c in mine]
+        if (
+            compat
+            and mine.issuperset(compat)
+            and len(self.chain) > 1
+            and set(self.chain[-2].codes) == set(last.codes)
+        ):
+            return None  # written twice already: the rest is not a division
         if compat:
             self.narrow(compat)
             return compat
@@ -276,7 +325,8 @@ class _Parser:
     def narrow(self, children: list[str]) -> None:
         """Drop candidates of earlier names that are not ancestors of any of ``children``."""
         for div in reversed(self.chain):
-            kept = [p for p in div.codes if any(c.startswith(p) for c in children)]
+            heads = {c[:n] for c in children for n in {len(p) for p in div.codes}}
+            kept = [p for p in div.codes if p in heads]
             if not kept or kept == div.codes:
                 break  # nothing to narrow here, so nothing above either
             div.codes = kept
@@ -506,10 +556,17 @@ def _poi_split(name: str) -> int | None:
     return None
 
 
-def parse(text: str, region: str | None = None, *, gazetteer: Gazetteer | None = None) -> ParsedAddress:
+def parse(
+    text: str,
+    default_region: str | None = None,
+    *,
+    region: str | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> ParsedAddress:
     """Parse an address into typed elements and resolve its division.
 
-    ``region`` is the deployment's default region, a division code prefix
+    ``default_region`` (or its older name ``region``) is the deployment's
+    default region, a division code prefix
     (``"3301"``, ``"130731"``; an abolished county code is accepted and
     mapped to its successor). It decides between same-named divisions and
     supplies the division when the text names none. Without ``gazetteer`` a
@@ -520,7 +577,9 @@ def parse(text: str, region: str | None = None, *, gazetteer: Gazetteer | None =
     """
     if not isinstance(text, str):
         raise TypeError(f"地址应为字符串，收到 {type(text).__name__}")
-    region = _clean_region(region)
+    if default_region is not None and region is not None and default_region != region:
+        raise ValueError(f"default_region 与 region 不一致：{default_region!r} ≠ {region!r}")
+    region = _clean_region(default_region if default_region is not None else region)
     gz = gazetteer if gazetteer is not None else get_gazetteer(region)
     folded = prepare(text)
     p = _Parser(text, folded, gz, region)
@@ -577,7 +636,7 @@ def _resolve(p: _Parser, text: str) -> ParsedAddress:
     path = tuple(gz.path(code)) if code else ()
     return ParsedAddress(
         text=text,
-        normalized=unify(p.s),
+        prepared=p.s,
         elements=tuple(elements),
         division_code=code,
         division_path=path,
