@@ -95,6 +95,21 @@ def test_household_tenant_move_search_and_audit(page: Any, live_server: Any, ali
         domicile_division="510104",
     )
 
+    # The tenant's room: register the house as rented and the tenancy.
+    tenant = Person.objects.get(name=TENANT[0])
+    page.goto(f"{base}/addresses/n/{rental.pk}/")
+    page.click("a:text-is('登记房屋')")
+    page.select_option("select[name=use]", "rented")
+    page.click("button[type=submit].primary")
+    page.wait_for_selector("text=已登记房屋")
+    page.click("a:text-is('登记租赁')")
+    page.fill("input[name=tenants]", str(tenant.pk))
+    page.fill("input[name=valid_from]", "2024-03-01")
+    page.fill("input[name=registration_number]", "ZL2024-0301")
+    page.click("button[type=submit].primary")
+    page.wait_for_selector("text=已登记租赁")
+    assert "ZL2024-0301" in page.content()
+
     # The son moves to another room of the building.
     son = Person.objects.get(name="王小明")
     page.goto(f"{base}/people/{son.pk}/")
