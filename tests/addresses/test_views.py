@@ -130,3 +130,12 @@ def test_rename_merge_and_demolish_pages(alice_client: Client, building: Address
 
 def test_outside_the_region_is_not_found(alice_client: Client) -> None:
     assert alice_client.get("/addresses/d/130722/").status_code == 404
+
+
+def test_search_box_accepts_a_whole_free_text_address(alice_client: Client, building: AddressNode) -> None:
+    actions.batch_create_rooms(None, building, actions.RoomPattern(floors=6, units=2, rooms_per_floor=2))
+    typed = "涿鹿县涿鹿镇轩辕路十八号阳光小区三栋二单元502室"
+    page = alice_client.get(reverse("addresses:search"), {"q": typed}).content.decode()
+    assert "按地址解析匹配到的标准地址" in page
+    first = page.split('class="card matches"')[1].split("</li>")[0]
+    assert "阳光小区 3栋 2单元 502室" in first

@@ -20,7 +20,10 @@ from ybss.core.paging import CappedPaginator
 from ybss.core.panels import render_panels
 from ybss.divisions.models import Division, Level
 
+from ybss import addressing
+
 from . import actions
+from .matching import AddressMatcher
 from .forms import DemolishForm, MergeForm, NodeForm, RenameForm, RoadForm, RoomPatternForm
 from .models import ALLOWED_CHILDREN, AddressChange, AddressNode, Kind, Road, Status
 
@@ -135,15 +138,32 @@ def road_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @requires(Cap.ADDRESS_VIEW)
 def search(request: HttpRequest) -> HttpResponse:
+    """Words of the standard text first; a whole free-text address goes through the engine."""
     q = request.GET.get("q", "").strip()[:100]
     within = request.GET.get("within", "").strip()[:64]
     results = None
+    matches: list[tuple[AddressNode, float]] = []
     if q:
         qs = _nodes(request).search(q).filter(status=Status.IN_USE).order_by("code")
         if within:
             qs = qs.within(within)
         results = _page(request, qs)
-    return render(request, "addresses/search.html", {"q": q, "within": within, "results": results})
+        if not results.paginator.count and len(q) >= 6:
+            matches = _free_text_matches(request, q)
+    return render(
+        request, "addresses/search.html", {"q": q, "within": within, "results": results, "matches": matches}
+    )
+
+
+def _free_text_matches(request: HttpRequest, q: str) -> list[tuple[AddressNode, float]]:
+    parsed = addressing.parse(q, settings.YBSS_REGION)
+    code = parsed.division_code or ""
+    if len(code) < 9:  # a township at least, so the index stays small
+        return []
+    found = AddressMatcher(settings.YBSS_REGION, base=_nodes(request)).match(parsed)
+    scores = {c["code"]: c["score"] for c in found["candidates"] if c["score"] > 0}
+    nodes = {n.code: n for n in _nodes(request).filter(code__in=list(scores))}
+    return [(nodes[c], round(score, 2)) for c, score in scores.items() if c in nodes]
 
 
 def _form_page(request: HttpRequest, template: str, form: Any, ctx: dict[str, Any]) -> HttpResponse:

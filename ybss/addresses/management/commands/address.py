@@ -19,20 +19,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ybss import addressing
 from ybss.addresses import actions
-from ybss.addresses.models import AddressNode, Kind, Road, Status, ancestor_codes
-from ybss.addressing.index import AddressIndex
+from ybss.addresses.matching import AddressMatcher
+from ybss.addresses.models import AddressNode, Kind, Road
 from ybss.core.errors import ActionError
 from ybss.divisions.models import Division
-
-# Address-base node kinds as element kinds of the engine.
-_ENGINE_KIND = {
-    Kind.GROUP: "village_group",
-    Kind.DOORPLATE: "road_no",
-    Kind.COMPOUND: "poi",
-    Kind.BUILDING: "building",
-    Kind.UNIT: "unit",
-    Kind.ROOM: "room",
-}
 
 
 def _node(code: str) -> AddressNode:
@@ -85,23 +75,6 @@ def _mostly_utf8(lines: list[bytes]) -> bool:
         else:
             good += 1
     return good > bad
-
-
-def _node_elements(code: str, nodes: dict[str, tuple[str, str, str | None]]) -> dict[str, str]:
-    """Engine elements of the node ``code`` from itself and its ancestors."""
-    elements: dict[str, str] = {}
-    for c in [*ancestor_codes(code), code]:
-        node = nodes.get(c)
-        if node is None:
-            continue
-        kind, key, road = node
-        engine_kind = _ENGINE_KIND[Kind(kind)]
-        if engine_kind in elements:
-            engine_kind = {"poi": "subpoi", "road_no": "subroad_no"}.get(engine_kind, engine_kind)
-        elements[engine_kind] = key
-        if road and "road" not in elements:
-            elements["road"] = road
-    return elements
 
 
 class Command(BaseCommand):
@@ -207,7 +180,7 @@ class Command(BaseCommand):
             raise CommandError("使用 --csv 时必须用 --column 指定地址所在的列。")
         if o["column"] and not o["csv"]:
             raise CommandError("--column 只能与 --csv 一起使用。")
-        matcher = _Matcher(region) if o["sub"] == "match" else None
+        matcher = AddressMatcher(region) if o["sub"] == "match" else None
         for text in self._inputs(o):
             parsed = addressing.parse(text, region, gazetteer=gz)
             out = _parse_json(parsed)
@@ -262,55 +235,3 @@ def _parse_json(parsed: addressing.ParsedAddress) -> dict[str, Any]:
         "standard": addressing.standard_text(parsed),
         "confidence": parsed.confidence,
     }
-
-
-class _Matcher:
-    """Matches parsed addresses against the in-use nodes of the base, one county at a time."""
-
-    def __init__(self, region: str | None) -> None:
-        self.region = region
-        self.indexes: dict[str, tuple[AddressIndex, dict[str, str]]] = {}
-
-    def _prefix(self, parsed: addressing.ParsedAddress) -> str:
-        code = parsed.division_code or ""
-        if len(code) >= 6:
-            return code[:6]
-        region = self.region or ""
-        if region.startswith(code) or not code:
-            return region
-        return code
-
-    def _index(self, prefix: str) -> tuple[AddressIndex, dict[str, str]]:
-        found = self.indexes.get(prefix)
-        if found is not None:
-            return found
-        rows = (
-            AddressNode.objects.filter(status=Status.IN_USE)
-            .within(prefix)
-            .values_list("code", "kind", "norm_key", "road__norm_key", "division__code", "full_text")
-        )
-        nodes: dict[str, tuple[str, str, str | None]] = {}
-        divisions: dict[str, str] = {}
-        texts: dict[str, str] = {}
-        for code, kind, key, road, division, full_text in rows.iterator(chunk_size=5000):
-            nodes[code] = (kind, key, road)
-            divisions[code] = division
-            texts[code] = full_text
-        index = AddressIndex(
-            addressing.Candidate(code, divisions[code], _node_elements(code, nodes)) for code in nodes
-        )
-        self.indexes[prefix] = (index, texts)
-        return index, texts
-
-    def match(self, parsed: addressing.ParsedAddress) -> dict[str, Any]:
-        index, texts = self._index(self._prefix(parsed))
-        results = index.search(parsed, limit=5)
-        best = results[0] if results and results[0].status != "no_match" else None
-        return {
-            "address_code": None if best is None else best.candidate_id,
-            "confidence": results[0].score if results else 0.0,
-            "candidates": [
-                {"code": r.candidate_id, "full_text": texts.get(str(r.candidate_id), ""), "score": r.score}
-                for r in results
-            ],
-        }
