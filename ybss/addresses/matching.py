@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from ybss import addressing
 from ybss.addressing.index import AddressIndex
+from ybss.core.db import prefix_q
 
 from .models import AddressNode, Kind, Status, ancestor_codes
 
@@ -67,7 +68,7 @@ class AddressMatcher:
             return found
         rows = (
             self.base.filter(status=Status.IN_USE)
-            .within(prefix)
+            .filter(prefix_q("code", prefix))
             .values_list("code", "kind", "norm_key", "road__norm_key", "division__code", "full_text")
         )
         nodes: dict[str, tuple[str, str, str | None]] = {}

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from ybss import addressing
 from ybss.access.decorators import requires
 from ybss.access.roles import Cap
 from ybss.access.scope import get_scoped_or_404, scope_for, scoped
@@ -20,11 +21,9 @@ from ybss.core.paging import CappedPaginator
 from ybss.core.panels import render_panels
 from ybss.divisions.models import Division, Level
 
-from ybss import addressing
-
 from . import actions
-from .matching import AddressMatcher
 from .forms import DemolishForm, MergeForm, NodeForm, RenameForm, RoadForm, RoomPatternForm
+from .matching import AddressMatcher
 from .models import ALLOWED_CHILDREN, AddressChange, AddressNode, Kind, Road, Status
 
 PAGE_SIZE = 50
