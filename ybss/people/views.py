@@ -271,9 +271,14 @@ def moved(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @requires(Cap.PERSON_LIST)
+@require_http_methods(["GET", "POST"])
 def search(request: HttpRequest) -> HttpResponse:
-    """By name (contains) or phone (exact); results masked. ID numbers: see search_id."""
-    form = SearchForm(request.GET or None)
+    """By name (contains) or phone (exact); results masked. ID numbers: see search_id.
+
+    The form is POSTed: names and phone numbers must never sit in URLs, browser
+    history or proxy logs.
+    """
+    form = SearchForm(request.POST or None)
     page = None
     if form.is_valid() and form.cleaned_data["q"].strip():
         q = form.cleaned_data["q"].strip()
@@ -286,7 +291,7 @@ def search(request: HttpRequest) -> HttpResponse:
             people = people.filter(phone_index__in=crypto.index_values(PHONE, phone))
         else:
             people = people.filter(Q(name__contains=q) | Q(former_names__icontains=q))
-        page = CappedPaginator(people.order_by("name", "pk"), 50).get_page(request.GET.get("page"))
+        page = CappedPaginator(people.order_by("name", "pk"), 50).get_page(request.POST.get("page"))
         page.object_list = [masked(p) for p in page.object_list]
     return render(request, "people/search.html", {"form": form, "page": page, "purpose_form": PurposeForm()})
 
