@@ -91,3 +91,25 @@ def test_system_administrator_manages_everyone_but_reads_no_addresses(db: Any, c
     client.force_login(admin)
     assert "carol" in client.get("/access/accounts/").content.decode()
     assert client.get("/test/residents/").status_code == 403
+
+
+def test_system_administrator_maintains_the_purpose_list(db: Any, alice_client: Client) -> None:
+    from ybss.access.models import PurposeReason
+    from ybss.access.reads import active_reason_codes
+
+    admin = make_user("root", Role.SYSADMIN, COUNTY, kind=Jurisdiction.Kind.COUNTY_BUREAU)
+    client = Client()
+    client.force_login(admin)
+    assert "verify" in active_reason_codes()
+    assert (
+        client.post("/access/reasons/", {"code": "rescue", "label": "紧急救助", "active": "on"}).status_code
+        == 200
+    )
+    assert (
+        client.post("/access/reasons/", {"code": "verify", "label": "核查"}).status_code == 200
+    )  # switched off
+    assert "rescue" in active_reason_codes() and "verify" not in active_reason_codes()
+    assert client.post("/access/reasons/", {"code": "坏代码", "label": "x"}).status_code == 400
+    assert client.post("/access/reasons/", {"code": "ok", "label": "<script>"}).status_code == 400
+    assert PurposeReason.objects.filter(code="verify").exists()  # never deleted
+    assert alice_client.get("/access/reasons/").status_code == 403  # station admins do not

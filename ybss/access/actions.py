@@ -142,3 +142,34 @@ def reset_password(actor: Any, user: Any) -> str:
     user.save(update_fields=["password"])
     log.record(actor, Action.ACCESS_CHANGE, targets=[("user", user.pk)], extra={"password_reset": True})
     return secret
+
+
+@transaction.atomic
+def save_reason(actor: Any, code: str, label: str, active: bool) -> Any:
+    """Add a purpose to the list, or rename or switch one off. Purposes are never deleted:
+    old audit rows still name them."""
+    from .models import PurposeReason
+
+    require(actor, Cap.SETTINGS_MANAGE)
+    code = (code or "").strip().lower()
+    if not code or len(code) > 32 or not all(c.isalnum() or c in "_-" for c in code) or not code.isascii():
+        raise ActionError("代码只能由 1–32 个英文字母、数字、-、_ 组成。", field="code")
+    try:
+        name = clean_name(label, "事由", max_length=50)
+    except InvalidName as exc:
+        raise ActionError(str(exc), field="label") from exc
+    reason, created = PurposeReason.objects.get_or_create(
+        code=code, defaults={"label": name, "active": active}
+    )
+    if not created:
+        reason.label, reason.active = name, active
+        reason.save()
+    else:
+        reason.save()  # clears the cached list
+    log.record(
+        actor,
+        Action.ACCESS_CHANGE,
+        targets=[("reason", code)],
+        extra={"label": name, "active": active, "created": created},
+    )
+    return reason

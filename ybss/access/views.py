@@ -14,7 +14,7 @@ from ybss.core.errors import ActionError
 
 from . import actions
 from .decorators import requires
-from .models import UserAccess
+from .models import PurposeReason, UserAccess
 from .roles import Cap, Role
 
 
@@ -99,5 +99,35 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "access/account_edit.html",
         {"form": form, "account": user, "new_password": new_password},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+class ReasonForm(forms.Form):
+    code = forms.CharField(label=_("代码"), max_length=32, help_text=_("英文，如 verify"))
+    label = forms.CharField(label=_("事由"), max_length=50)
+    active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+
+@requires(Cap.SETTINGS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def reason_list(request: HttpRequest) -> HttpResponse:
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.save_reason(
+                request.user,
+                form.cleaned_data["code"],
+                form.cleaned_data["label"],
+                form.cleaned_data["active"],
+            )
+        except ActionError as exc:
+            _apply(form, exc)
+        else:
+            form = ReasonForm()
+    return render(
+        request,
+        "access/reasons.html",
+        {"form": form, "reasons": PurposeReason.objects.all()},
         status=400 if form.is_bound and form.errors else 200,
     )
