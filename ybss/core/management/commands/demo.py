@@ -10,6 +10,7 @@ from ybss.access.models import Jurisdiction, UserAccess
 from ybss.access.roles import Role
 from ybss.addresses.demo import COUNTY_DWELLINGS, DEMO_COUNTY, SMALL_DWELLINGS, build_demo
 from ybss.addresses.models import AddressNode
+from ybss.demo.population import build_population, has_population, people_for
 from ybss.divisions.loading import load_divisions
 from ybss.divisions.models import Division
 
@@ -36,7 +37,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scale",
             default="small",
-            help=f"small（约 {SMALL_DWELLINGS} 户，默认）、county（约 {COUNTY_DWELLINGS} 户）或户数",
+            help=(
+                f"small（约 {SMALL_DWELLINGS} 户、{people_for(SMALL_DWELLINGS)} 人，默认）、"
+                f"county（约 {COUNTY_DWELLINGS} 户、{people_for(COUNTY_DWELLINGS)} 人）或户数"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -53,6 +57,19 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"已生成街路巷 {report.roads} 条、地址 {report.nodes} 个、住户单元 {report.dwellings} 户"
                 f"（用时 {time.perf_counter() - started:.1f} 秒）。"
+            )
+        if has_population(DEMO_COUNTY):
+            self.stdout.write("演示人口已存在，保留原数据。")
+        else:
+            # The target follows the scale asked for, even when the address base holds fewer
+            # dwellings: extra renting households then make up the difference.
+            with transaction.atomic():
+                people = build_population(seed=options["seed"], people=people_for(target))
+            self.stdout.write(
+                f"已生成实有人口 {people.people} 人、居住信息 {people.residences} 条"
+                f"（{people.households} 户，其中流动人口 {people.migrants} 人、"
+                f"境外人员 {people.foreigners} 人、人户分离 {people.split + people.away} 人；"
+                f"用时 {people.seconds:.1f} 秒）。"
             )
         accounts = self._demo_users()
         self.stdout.write("")
