@@ -103,16 +103,22 @@ def build_demo(
     depth = max(len(c) for c in communities.values())
     for i in range(depth):
         queue.extend(c[i] for c in communities.values() if i < len(c))
-    for community in queue:
-        if report.dwellings >= dwellings:
+    # A full county needs more than one visit per community: keep going round
+    # until the target is reached (or a round adds nothing at all).
+    while report.dwellings < dwellings:
+        before = report.dwellings
+        for community in queue:
+            if report.dwellings >= dwellings:
+                break
+            is_urban = community.name.endswith(("社区居民委员会", "社区居委会", "居民委员会"))
+            if is_urban:
+                _urban(rng, community, roads[community.code[:9]], report)
+            else:
+                _village(rng, community, report)
+            if progress:
+                progress(f"{community.short_name}：累计 {report.dwellings} 户")
+        if report.dwellings == before:
             break
-        is_urban = community.name.endswith(("社区居民委员会", "社区居委会", "居民委员会"))
-        if is_urban:
-            _urban(rng, community, roads[community.code[:9]], report)
-        else:
-            _village(rng, community, report)
-        if progress:
-            progress(f"{community.short_name}：累计 {report.dwellings} 户")
     return report
 
 
@@ -143,8 +149,10 @@ def _urban(rng: random.Random, community: Division, roads: list[Road], report: D
 
 
 def _village(rng: random.Random, village: Division, report: DemoReport) -> None:
+    first = AddressNode.objects.filter(division=village, kind=Kind.GROUP).count() + 1
     groups = [
-        actions.create_node(None, Kind.GROUP, str(g), division=village) for g in range(1, rng.randint(3, 9))
+        actions.create_node(None, Kind.GROUP, str(g), division=village)
+        for g in range(first, first + rng.randint(2, 8))
     ]
     report.nodes += len(groups)
     for group in groups:
