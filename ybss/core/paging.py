@@ -21,7 +21,11 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        head: Any = self.object_list[: COUNT_CAP + 1]
+        # Order is irrelevant to a count; dropping it spares the database a sort.
+        items: Any = self.object_list
+        if hasattr(items, "order_by") and not items.query.is_sliced:
+            items = items.order_by()
+        head = items[: COUNT_CAP + 1]
         return int(head.count())
 
     @property
