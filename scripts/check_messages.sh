@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check that the English catalogue is up to date with the source.
 #
-#   scripts/check_messages.sh          (from anywhere; PYTHON=... to pick the interpreter)
+#   scripts/check_messages.sh          (from anywhere; YBSS_PYTHON=... to pick the interpreter)
 #
 # Runs the same makemessages as the one used to maintain the catalogue, but on a
 # temporary copy of the sources and catalogue, so the working tree is never
@@ -15,7 +15,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
+# YBSS_PYTHON, not PYTHON: the Makefile and CI use PYTHON for the interpreter that builds .venv.
+PYTHON="${YBSS_PYTHON:-$ROOT/.venv/bin/python}"
 LOCALE_REL="locale/en/LC_MESSAGES"
 PO="$ROOT/ybss/$LOCALE_REL/django.po"
 MO="$ROOT/ybss/$LOCALE_REL/django.mo"
@@ -60,7 +61,7 @@ PY
 for tool in msgfmt msgcmp msguniq msgmerge xgettext; do
 	command -v "$tool" >/dev/null || fail "$tool not found; install gettext (apt-get install gettext)"
 done
-[ -x "$PYTHON" ] || command -v "$PYTHON" >/dev/null || fail "no Python at $PYTHON (set PYTHON=...)"
+[ -x "$PYTHON" ] || command -v "$PYTHON" >/dev/null || fail "no Python at $PYTHON (set YBSS_PYTHON=...)"
 [ -f "$PO" ] || fail "missing $PO"
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/ybss-messages.XXXXXX")"
