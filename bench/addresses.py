@@ -235,6 +235,7 @@ def summary(label: str, samples: list[float], baseline: list[float]) -> None:
 
 def measure(target: str, communities: list[str], n: int) -> None:
     from ybss.addresses.models import AddressNode
+    from ybss.core.paging import COUNT_CAP
     from ybss.core.paging import CappedPaginator as Paginator
 
     rng = random.Random(11)
@@ -254,7 +255,7 @@ def measure(target: str, communities: list[str], n: int) -> None:
     base = timed(baseline, n)
     print(
         f"[{target}] latency over {n} queries each, page of 50 with its count"
-        " (capped at 1001, as the pages do):"
+        f" (capped at {COUNT_CAP + 1}, as the pages do):"
     )
     summary(
         "list: rooms of one community (prefix)",

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 
-COUNT_CAP = 1000
+COUNT_CAP = 200
 
 
 class CappedPaginator(Paginator):
@@ -15,8 +15,9 @@ class CappedPaginator(Paginator):
 
     A county-wide search can match tens of thousands of rooms, and counting
     all of them costs more than finding the first page. Nobody pages through
-    a thousand results; past the cap the page says "more than 1000" and asks
-    for a narrower search.
+    more than a few pages of results; past the cap the page says "more than 200"
+    and asks for a narrower search. Counting and paging then touch at most
+    COUNT_CAP + 1 matching rows, however common the search term.
     """
 
     @cached_property
@@ -27,6 +28,10 @@ class CappedPaginator(Paginator):
             items = items.order_by()
         head = items[: COUNT_CAP + 1]
         return int(head.count())
+
+    @property
+    def cap(self) -> int:
+        return COUNT_CAP
 
     @property
     def capped(self) -> bool:
