@@ -1,6 +1,8 @@
 """Settings for the test suite: the real settings plus a throwaway secret."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("YBSS_ENV_FILE", "/nonexistent")
@@ -23,3 +25,7 @@ STORAGES = {
 # Connections held open by the live server's threads would block dropping the
 # PostgreSQL test database at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# Imports run inline in tests, with their uploads in a throwaway directory.
+YBSS_IMPORT_BACKGROUND = False
+YBSS_IMPORT_DIR = Path(tempfile.mkdtemp(prefix="ybss-test-imports-"))

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "ybss.people",
     "ybss.units",
     "ybss.houses",
+    "ybss.exchange",
 ]
 
 MIDDLEWARE = [
@@ -247,3 +248,12 @@ YBSS_READS_PER_HOUR = envint("YBSS_READS_PER_HOUR", 200)
 YBSS_FLAG_WINDOW_MINUTES = envint("YBSS_FLAG_WINDOW_MINUTES", 10)
 YBSS_FLAG_FULL_READS = envint("YBSS_FLAG_FULL_READS", 30)
 YBSS_FLAG_SEQUENTIAL_SEARCHES = envint("YBSS_FLAG_SEQUENTIAL_SEARCHES", 5)
+
+# Bulk import (docs/import-export.md). Uploads wait in YBSS_IMPORT_DIR between
+# check and commit and are removed when the job ends.
+YBSS_IMPORT_DIR = Path(os.environ.get("YBSS_IMPORT_DIR", VAR_DIR / "imports"))
+YBSS_IMPORT_MAX_BYTES = envint("YBSS_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+YBSS_IMPORT_MAX_PROBLEMS = envint("YBSS_IMPORT_MAX_PROBLEMS", 5000)
+# Run checks and commits started from the pages in a background thread, so the
+# page can show progress; tests run them inline.
+YBSS_IMPORT_BACKGROUND = os.environ.get("YBSS_IMPORT_BACKGROUND", "1") == "1"

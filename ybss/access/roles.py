@@ -30,6 +30,7 @@ class Cap:
     PERSON_SEARCH_ID = "person.search_id"  # search by a full ID number, with a stated purpose
     PERSON_EDIT = "person.edit"
     PERSON_EXPORT = "person.export"
+    DATA_IMPORT = "data.import"  # bulk spreadsheet imports into the registry
     STATS_VIEW = "stats.view"
     AUDIT_VIEW = "audit.view"
     USERS_MANAGE = "users.manage"
@@ -45,6 +46,7 @@ CAPABILITY_LABELS = {
     Cap.PERSON_SEARCH_ID: "按完整证件号查询（须说明事由）",
     Cap.PERSON_EDIT: "采集、修改人员信息",
     Cap.PERSON_EXPORT: "导出（须说明事由）",
+    Cap.DATA_IMPORT: "批量导入",
     Cap.STATS_VIEW: "查看统计",
     Cap.AUDIT_VIEW: "查看审计日志与预警",
     Cap.USERS_MANAGE: "管理账号和辖区分配",
@@ -77,6 +79,7 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.PERSON_SEARCH_ID,
             Cap.PERSON_EDIT,
             Cap.PERSON_EXPORT,
+            Cap.DATA_IMPORT,
             Cap.STATS_VIEW,
             Cap.USERS_MANAGE,
         }

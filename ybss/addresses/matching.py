@@ -52,6 +52,7 @@ class AddressMatcher:
         self.region = region
         self.base = base if base is not None else AddressNode.objects.all()
         self.indexes: dict[str, tuple[AddressIndex, dict[str, str]]] = {}
+        self._exact: dict[str, str | None] | None = None
 
     def _prefix(self, parsed: addressing.ParsedAddress) -> str:
         code = parsed.division_code or ""
@@ -84,12 +85,31 @@ class AddressMatcher:
         self.indexes[prefix] = (index, texts)
         return index, texts
 
+    def exact(self, text: str) -> str | None:
+        """The code of the in-use node whose standard text is ``text`` (spaces aside), if any.
+
+        Files exported from ybss or from systems that keep the standard text carry
+        it verbatim; such a text names one node by construction, whatever the
+        parser makes of its parts.
+        """
+        if self.region is None:
+            return None
+        if self._exact is None:
+            _, texts = self._index(self.region)
+            self._exact = {}
+            for code, full_text in texts.items():
+                key = "".join(full_text.split())
+                # Two nodes with one text would be a data error; then neither is exact.
+                self._exact[key] = None if key in self._exact else code
+        return self._exact.get("".join(text.split()))
+
     def match(self, parsed: addressing.ParsedAddress) -> dict[str, Any]:
         index, texts = self._index(self._prefix(parsed))
         results = index.search(parsed, limit=5)
         best = results[0] if results and results[0].status != "no_match" else None
         return {
             "address_code": None if best is None else best.candidate_id,
+            "status": results[0].status if results else "no_match",
             "confidence": results[0].score if results else 0.0,
             "candidates": [
                 {"code": r.candidate_id, "full_text": texts.get(str(r.candidate_id), ""), "score": r.score}

@@ -246,3 +246,68 @@ class AddressChange(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class AddressProposal(models.Model):
+    """A request to add an address that the base does not have yet.
+
+    Raised where an address is needed but missing (an import row, a collector in
+    the field); an address officer of the area reviews it and either creates the
+    address through the normal pages and links it, or rejects it with a reason.
+    Nothing is created by the proposal itself.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已新增")
+        REJECTED = "rejected", _("已驳回")
+
+    text = models.CharField(_("申请的地址"), max_length=400)
+    # The nearest known place: an existing node's code, else a division code; decides who reviews it.
+    area_code = models.CharField(_("所在区域"), max_length=64, db_index=True)
+    source = models.CharField(_("来源"), max_length=200, blank=True)
+    import_job = models.PositiveBigIntegerField(null=True, blank=True)
+    import_row = models.PositiveIntegerField(null=True, blank=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("申请人"),
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审核人"),
+    )
+    note = models.CharField(_("审核意见"), max_length=200, blank=True)
+    node = models.ForeignKey(
+        AddressNode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("新增的地址"),
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("新增地址申请")
+        verbose_name_plural = _("新增地址申请")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["import_job", "import_row"],
+                condition=Q(import_job__isnull=False),
+                name="one_proposal_per_import_row",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"proposal #{self.pk}"

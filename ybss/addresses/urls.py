@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import proposal_views, views
 
 app_name = "addresses"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("n/<int:pk>/rename/", views.node_rename, name="node_rename"),
     path("n/<int:pk>/merge/", views.node_merge, name="node_merge"),
     path("n/<int:pk>/demolish/", views.node_demolish, name="node_demolish"),
+    path("proposals/", proposal_views.proposal_list, name="proposals"),
+    path("proposals/<int:pk>/", proposal_views.proposal_detail, name="proposal"),
     path("roads/<int:pk>/", views.road_detail, name="road"),
     path("roads/<int:pk>/rename/", views.road_rename, name="road_rename"),
 ]

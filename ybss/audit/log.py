@@ -8,6 +8,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ybss.core.db import insert_many
 from ybss.lib import hashchain
 
 from .context import client_ip
@@ -58,9 +59,11 @@ def record(
     )
     event.hash = hashchain.link_hash(event.prev_hash, event.seq, event.chain_record())
     event.save(force_insert=True)
-    AuditTarget.objects.bulk_create(
-        [AuditTarget(event=event, kind=t.split(":", 1)[0], key=t.split(":", 1)[1]) for t in target_list]
-    )
+    rows = [AuditTarget(event=event, kind=t.split(":", 1)[0], key=t.split(":", 1)[1]) for t in target_list]
+    if len(rows) > 50:
+        insert_many(rows)  # a bulk import names thousands of records in one event
+    else:
+        AuditTarget.objects.bulk_create(rows)
     head.seq, head.hash = event.seq, event.hash
     head.save(update_fields=["seq", "hash"])
     return event

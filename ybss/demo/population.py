@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -478,6 +478,34 @@ def _birth_of(person: PersonInput) -> date:
     return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
+def generate(
+    seed: int = 2023,
+    people: int | None = None,
+    *,
+    county: str = DEMO_COUNTY,
+    report: PopulationReport | None = None,
+) -> Iterator[Row]:
+    """The people ``build_population`` would register, household by household, without writing them.
+
+    Also what ``bench/import_export.py`` writes into an import file.
+    """
+    report = report if report is not None else PopulationReport()
+    homes = dwellings(county)
+    target = people if people is not None else people_for(len(homes))
+    rng = random.Random(f"ybss-people-{seed}")
+    gen = _Generator(rng, county, report)
+    per_dwelling = target / max(1, len(homes))
+    occupancy = min(1.0, per_dwelling / _MAIN_PER_DWELLING)
+    extra = min(0.95, max(0.0, (per_dwelling - _MAIN_PER_DWELLING) / _RENTERS_PER_HOUSEHOLD))
+    made = 0
+    for home in homes:
+        if made >= target:
+            break
+        rows = gen.dwelling(home, occupancy, extra)
+        made += len(rows)
+        yield from rows
+
+
 def build_population(
     seed: int = 2023,
     people: int | None = None,
@@ -489,13 +517,6 @@ def build_population(
     """Fill the county's dwellings with about ``people`` people (default: ``people_for`` its dwellings)."""
     started = time.perf_counter()
     report = PopulationReport()
-    homes = dwellings(county)
-    target = people if people is not None else people_for(len(homes))
-    rng = random.Random(f"ybss-people-{seed}")
-    gen = _Generator(rng, county, report)
-    per_dwelling = target / max(1, len(homes))
-    occupancy = min(1.0, per_dwelling / _MAIN_PER_DWELLING)
-    extra = min(0.95, max(0.0, (per_dwelling - _MAIN_PER_DWELLING) / _RENTERS_PER_HOUSEHOLD))
     pending: list[Row] = []
 
     def flush() -> None:
@@ -507,10 +528,8 @@ def build_population(
         if progress:
             progress(f"实有人口：累计 {report.people} 人")
 
-    for home in homes:
-        if report.people + len(pending) >= target:
-            break
-        pending.extend(gen.dwelling(home, occupancy, extra))
+    for row in generate(seed, people, county=county, report=report):
+        pending.append(row)
         if len(pending) >= batch:
             flush()
     if pending:

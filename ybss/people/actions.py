@@ -24,6 +24,7 @@ from ybss.access.scope import require
 from ybss.addresses.models import AddressNode, Kind, Status
 from ybss.audit import log
 from ybss.audit.models import Action
+from ybss.core.db import insert_many
 from ybss.core.errors import ActionError
 from ybss.divisions.loading import resolve_code
 from ybss.lib.idcard import IdNumberError, validate_id_number
@@ -33,6 +34,10 @@ from ybss.lib.text import InvalidName, clean_name
 from .models import ID_NUMBER, PHONE, DocType, Gender, Person, PersonVersion, Residence, ResidenceKind
 
 DWELLING_KINDS = (Kind.ROOM, Kind.DOORPLATE)
+# Choices' .values builds a new list on every call; bulk imports check millions of rows.
+DOC_TYPES = frozenset(DocType.values)
+GENDERS = frozenset(Gender.values)
+RESIDENCE_KINDS = frozenset(ResidenceKind.values)
 
 
 @dataclass
@@ -77,7 +82,7 @@ def _check_scope(actor: Any, code: str, field_name: str) -> None:
         raise ActionError("找不到该地址。", field=field_name, code="not_found")
 
 
-def _clean_person(data: PersonInput) -> dict[str, Any]:
+def clean_person(data: PersonInput) -> dict[str, Any]:
     """Validated field values, or an ActionError naming the first bad field."""
     try:
         name = clean_name(data.name, "姓名", max_length=50)
@@ -89,9 +94,9 @@ def _clean_person(data: PersonInput) -> dict[str, Any]:
             former.append(clean_name(raw, "曾用名", max_length=50))
         except InvalidName as exc:
             raise ActionError(str(exc), field="former_names") from exc
-    if data.doc_type not in DocType.values:
+    if data.doc_type not in DOC_TYPES:
         raise ActionError("证件类型不在可选范围内。", field="doc_type")
-    if data.gender and data.gender not in Gender.values:
+    if data.gender and data.gender not in GENDERS:
         raise ActionError("性别代码应为 0、1、2 或 9（GB/T 2261.1）。", field="gender")
     nationality = (data.nationality or "CHN").strip().upper()
     if len(nationality) != 3 or not nationality.isalpha():
@@ -161,13 +166,13 @@ def _clean_person(data: PersonInput) -> dict[str, Any]:
     return out
 
 
-def _index_key(doc_type: str, number: str) -> str:
+def index_key(doc_type: str, number: str) -> str:
     # Resident IDs are unique on their own; other documents only with their type.
     return number if doc_type == DocType.RESIDENT_ID else f"{doc_type}:{number}"
 
 
 def find_by_id_number(doc_type: str, number: str) -> Person | None:
-    indexes = crypto.index_values(ID_NUMBER, _index_key(doc_type, number))
+    indexes = crypto.index_values(ID_NUMBER, index_key(doc_type, number))
     return Person.objects.filter(id_number_index__in=indexes).first()
 
 
@@ -224,7 +229,7 @@ def register_person(
         _check_scope(actor, move_in.address.code, "address")
     elif actor is not None and getattr(actor, "is_authenticated", False):
         require(actor, Cap.PERSON_EDIT)
-    values = _clean_person(data)
+    values = clean_person(data)
     check_photo(photo)
     if find_by_id_number(values["doc_type"], values["id_number"]) is not None:
         raise ActionError("该证件号码已登记，请查找已有人员后办理迁入。", field="id_number", code="duplicate")
@@ -233,7 +238,7 @@ def register_person(
         doc_type=values["doc_type"],
         id_number_enc=ring.encrypt(values["id_number"], ID_NUMBER.context),
         id_number_index=ring.blind_index(
-            _index_key(values["doc_type"], values["id_number"]), ID_NUMBER.context
+            index_key(values["doc_type"], values["id_number"]), ID_NUMBER.context
         ),
         name=values["name"],
         former_names=values["former_names"],
@@ -274,7 +279,7 @@ def update_person(
     _check_scope(actor, current.residence_code or current.domicile_code or "-", "id_number")
     if current.version != expected_version:
         raise ActionError("该记录已被他人修改，请刷新后重试。", field="version", code="conflict")
-    values = _clean_person(data)
+    values = clean_person(data)
     check_photo(photo)
     other = find_by_id_number(values["doc_type"], values["id_number"])
     if other is not None and other.pk != current.pk:
@@ -301,7 +306,7 @@ def update_person(
         ]
         current.domicile_division = values["domicile_division"]
     new_index = crypto.keyring().blind_index(
-        _index_key(values["doc_type"], values["id_number"]), ID_NUMBER.context
+        index_key(values["doc_type"], values["id_number"]), ID_NUMBER.context
     )
     if new_index != current.id_number_index:
         changes["id_number"] = "changed"  # never the numbers themselves
@@ -335,7 +340,7 @@ def _check_dwelling(address: AddressNode) -> None:
 def _open_residence(actor: Any, person: Person, move: MoveIn) -> Residence:
     address = AddressNode.objects.select_for_update().get(pk=move.address.pk)
     _check_dwelling(address)
-    if move.kind not in ResidenceKind.values:
+    if move.kind not in RESIDENCE_KINDS:
         raise ActionError("居住类型不在可选范围内。", field="kind")
     if move.valid_from > date.today():
         raise ActionError("起居日期不能晚于今天。", field="valid_from")
@@ -426,8 +431,8 @@ def _row_error(row: int, exc: ActionError) -> ActionError:
     return ActionError(f"第 {row} 条：{exc.message}", field=exc.field, code=exc.code)
 
 
-def _division_cached(code: str, cache: dict[str, Any]) -> Any:
-    """``_clean_person``'s domicile lookup, remembered for the rest of a batch."""
+def division_cached(code: str, cache: dict[str, Any]) -> Any:
+    """``clean_person``'s domicile lookup, remembered for the rest of a batch."""
     if not code:
         return None
     if code not in cache:
@@ -441,10 +446,10 @@ def _division_cached(code: str, cache: dict[str, Any]) -> Any:
     return cache[code]
 
 
-def _check_new_move(address: AddressNode, move: MoveIn, today: date) -> None:
+def check_new_move(address: AddressNode, move: MoveIn, today: date) -> None:
     """``_open_residence``'s checks for a person who has no residence yet."""
     _check_dwelling(address)
-    if move.kind not in ResidenceKind.values:
+    if move.kind not in RESIDENCE_KINDS:
         raise ActionError("居住类型不在可选范围内。", field="kind")
     if move.valid_from > today:
         raise ActionError("起居日期不能晚于今天。", field="valid_from")
@@ -453,7 +458,12 @@ def _check_new_move(address: AddressNode, move: MoveIn, today: date) -> None:
 
 
 @transaction.atomic
-def bulk_register(actor: Any, rows: Sequence[tuple[PersonInput, MoveIn | None]]) -> list[Person]:
+def bulk_register(
+    actor: Any,
+    rows: Sequence[tuple[PersonInput, MoveIn | None]],
+    *,
+    cleaned_values: Sequence[dict[str, Any]] | None = None,
+) -> list[Person]:
     """Many new people at once (imports, the demo): ``register_person`` for each row, batched.
 
     Every row gets the same checks as ``register_person`` (fields, scope, duplicate
@@ -461,9 +471,15 @@ def bulk_register(actor: Any, rows: Sequence[tuple[PersonInput, MoveIn | None]])
     anything is written; one bad row refuses the whole batch, with an ActionError whose
     message names the row (1-based). Then people, their version rows and residences are
     inserted in bulk, and one audit event names every person and address of the batch.
+
+    ``cleaned_values`` are ``clean_person``'s results for the rows, in order, when the
+    caller has just computed them (an import validates every row for its report first);
+    the field checks are then not run twice. Everything else is still checked here.
     """
     if not rows:
         return []
+    if cleaned_values is not None and len(cleaned_values) != len(rows):
+        raise ValueError("cleaned_values must have one entry per row")
     if actor is not None and getattr(actor, "is_authenticated", False):
         require(actor, Cap.PERSON_EDIT)
     divisions: dict[str, Any] = {}
@@ -473,11 +489,14 @@ def bulk_register(actor: Any, rows: Sequence[tuple[PersonInput, MoveIn | None]])
         try:
             if move is not None:
                 _check_scope(actor, move.address.code, "address")
-            values = _clean_person(replace(data, domicile_division=""))
-            values["domicile_division"] = _division_cached(data.domicile_division, divisions)
+            if cleaned_values is not None:
+                values = cleaned_values[row - 1]
+            else:
+                values = clean_person(replace(data, domicile_division=""))
+                values["domicile_division"] = division_cached(data.domicile_division, divisions)
         except ActionError as exc:
             raise _row_error(row, exc) from exc
-        key = _index_key(values["doc_type"], values["id_number"])
+        key = index_key(values["doc_type"], values["id_number"])
         if key in seen:
             raise ActionError(
                 f"第 {row} 条：证件号码与第 {seen[key]} 条重复。", field="id_number", code="duplicate"
@@ -517,7 +536,7 @@ def bulk_register(actor: Any, rows: Sequence[tuple[PersonInput, MoveIn | None]])
             address = addresses.get(move.address.pk)
             if address is None:
                 raise ActionError("找不到该地址。", field="address", code="not_found")
-            _check_new_move(address, move, today)
+            check_new_move(address, move, today)
         except ActionError as exc:
             raise _row_error(row, exc) from exc
 
@@ -529,7 +548,7 @@ def bulk_register(actor: Any, rows: Sequence[tuple[PersonInput, MoveIn | None]])
             doc_type=values["doc_type"],
             id_number_enc=ring.encrypt(values["id_number"], ID_NUMBER.context),
             id_number_index=ring.blind_index(
-                _index_key(values["doc_type"], values["id_number"]), ID_NUMBER.context
+                index_key(values["doc_type"], values["id_number"]), ID_NUMBER.context
             ),
             name=values["name"],
             former_names=values["former_names"],
@@ -547,10 +566,10 @@ def bulk_register(actor: Any, rows: Sequence[tuple[PersonInput, MoveIn | None]])
         if values["phone"]:
             person.phone_enc, person.phone_index = crypto.seal(PHONE, values["phone"])
         people.append(person)
-    Person.objects.bulk_create(people, batch_size=BULK_CHUNK)
+    insert_many(people)
 
     user, actor_name = _user(actor), getattr(actor, "username", "") if actor else "系统"
-    PersonVersion.objects.bulk_create(
+    insert_many(
         [
             PersonVersion(
                 person=person,
@@ -561,8 +580,7 @@ def bulk_register(actor: Any, rows: Sequence[tuple[PersonInput, MoveIn | None]])
                 actor_name=actor_name,
             )
             for person, (values, _) in zip(people, cleaned, strict=True)
-        ],
-        batch_size=BULK_CHUNK,
+        ]
     )
     residences = [
         Residence(
@@ -578,7 +596,7 @@ def bulk_register(actor: Any, rows: Sequence[tuple[PersonInput, MoveIn | None]])
         for person, (_, move) in zip(people, cleaned, strict=True)
         if move is not None
     ]
-    Residence.objects.bulk_create(residences, batch_size=BULK_CHUNK)
+    insert_many(residences)
     log.record(
         actor,
         Action.CREATE,

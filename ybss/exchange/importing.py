@@ -1,0 +1,632 @@
+"""Bulk import: check a file row by row, then commit it in one transaction.
+
+The same two passes serve the pages and ``ybss import``. Each pass streams the
+file in chunks through a handler for its kind (persons, addresses, houses,
+units), which validates rows with the registry's own checks and, on commit,
+writes them through the registry's actions. A commit is one database
+transaction: a bad row (in the default mode), a cancel, a crash or a killed
+process leaves the registry exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from ybss.access.roles import Cap
+from ybss.access.scope import require
+from ybss.audit import log
+from ybss.audit.models import Action, Outcome
+from ybss.core.errors import ActionError
+from ybss.lib import sheets
+
+from .columns import Column, header_spec
+from .models import BLOCKING, ImportJob, ImportKind, ImportMode, ImportProblem, ImportStatus, ProblemLevel
+
+CHUNK = 1000
+
+
+@dataclass
+class Problem:
+    key: str
+    level: str
+    code: str
+    message: str
+    value: str = ""
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RowPlan:
+    row: int
+    op: str = "create"  # create / update / unchanged / skip
+    payload: Any = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(p.level in BLOCKING for p in self.problems)
+
+    def add(
+        self, key: str, message: str, value: Any = "", *, code: str = "invalid", level: str = "error"
+    ) -> None:
+        self.problems.append(Problem(key, level, code, message, _shown(value)))
+
+
+class Handler(Protocol):
+    kind: str
+    columns: list[Column]
+
+    def plan(self, records: list[tuple[int, dict[str, Any]]]) -> list[RowPlan]: ...
+
+    def apply(self, plans: list[RowPlan]) -> None: ...
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, sheets.Formula):
+        return value.text[:200]
+    return str(value)[:200]
+
+
+class ImportCancelled(Exception):
+    pass
+
+
+class _Rollback(Exception):
+    """Raised inside the commit transaction to undo it when rows were refused."""
+
+
+# ---------------------------------------------------------------- files
+
+
+def import_dir() -> Path:
+    path = Path(settings.YBSS_IMPORT_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def progress_path(job: ImportJob) -> Path:
+    return import_dir() / f"job-{job.pk}.progress.json"
+
+
+def cancel_path(job: ImportJob) -> Path:
+    return import_dir() / f"job-{job.pk}.cancel"
+
+
+def rejected_path(job: ImportJob) -> Path:
+    return import_dir() / f"job-{job.pk}.rejected.xlsx"
+
+
+class Progress:
+    """Rows done, rate and ETA, written for the page to poll and shown on a terminal.
+
+    Also where a cancel request is noticed: a file, because the committing
+    transaction must not be the one to read a database flag.
+    """
+
+    def __init__(
+        self,
+        job: ImportJob | None = None,
+        on_update: Callable[[dict[str, Any]], None] | None = None,
+        interval: float = 0.5,
+    ) -> None:
+        self.path = progress_path(job) if job is not None and job.pk else None
+        self.cancel = cancel_path(job) if job is not None and job.pk else None
+        self.on_update = on_update
+        self.interval = interval
+        self.phase = ""
+        self.total = 0
+        self.done = 0
+        self.started = time.monotonic()
+        self._last = 0.0
+
+    def start(self, phase: str, total: int) -> None:
+        self.phase, self.total, self.done = phase, total, 0
+        self.started = time.monotonic()
+        self._emit(force=True)
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        self._emit()
+
+    def finish(self) -> None:
+        self.total = max(self.total, self.done)
+        self._emit(force=True)
+
+    def snapshot(self) -> dict[str, Any]:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed
+        left = max(self.total - self.done, 0)
+        return {
+            "phase": self.phase,
+            "done": self.done,
+            "total": max(self.total, self.done),
+            "rate": round(rate, 1),
+            "eta": round(left / rate, 1) if rate > 0 and self.total else None,
+        }
+
+    def _emit(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < self.interval:
+            return
+        self._last = now
+        if self.cancel is not None and self.cancel.exists():
+            raise ImportCancelled
+        snap = self.snapshot()
+        if self.path is not None:
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(snap))
+            os.replace(tmp, self.path)
+        if self.on_update is not None:
+            self.on_update(snap)
+
+
+def read_progress(job: ImportJob) -> dict[str, Any]:
+    try:
+        return dict(json.loads(progress_path(job).read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _count_rows(path: Path, fmt: str) -> int:
+    """An estimate of the data rows for the progress bar, without parsing the file."""
+    if fmt == "csv":
+        lines = 0
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                lines += chunk.count(b"\n")
+        return max(lines - 1, 0)
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        try:
+            ws = wb.worksheets[0]
+            return max(int(ws.max_row or 0) - 1, 0)
+        finally:
+            wb.close()
+    except Exception:
+        return 0
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def _actor_name(actor: Any) -> str:
+    return getattr(actor, "username", "") or "系统"
+
+
+def _user(actor: Any) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return actor if isinstance(actor, get_user_model()) else None
+
+
+def _check_actor(actor: Any) -> None:
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        require(actor, Cap.DATA_IMPORT)
+
+
+def create_job(
+    actor: Any, kind: str, source: BinaryIO | Path, file_name: str, mode: str = ImportMode.ALL_OR_NOTHING
+) -> ImportJob:
+    """Store an uploaded file for checking. Refuses hostile or unusable files outright."""
+    _check_actor(actor)
+    if kind not in ImportKind.values:
+        raise ActionError("导入类型不在可选范围内。", field="kind")
+    if mode not in ImportMode.values:
+        raise ActionError("导入方式不在可选范围内。", field="mode")
+    name = Path(file_name or "upload").name[:200] or "upload"
+    limit = settings.YBSS_IMPORT_MAX_BYTES
+    digest = hashlib.sha256()
+    size = 0
+    tmp = import_dir() / f"upload-{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
+    try:
+        with open(tmp, "wb") as out:
+            fh: BinaryIO = open(source, "rb") if isinstance(source, Path) else source  # noqa: SIM115
+            try:
+                while chunk := fh.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise ActionError(
+                            f"文件超过 {limit // 1024 // 1024} MB 的上限，请拆分后分批导入。",
+                            field="file",
+                            code="too_large",
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+            finally:
+                if isinstance(source, Path):
+                    fh.close()
+        try:
+            fmt = sheets.inspect_file(tmp, name, max_bytes=limit)
+        except sheets.SheetError as exc:
+            raise ActionError(exc.message, field="file", code=exc.code) from exc
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                kind=kind,
+                mode=mode,
+                user=_user(actor),
+                actor_name=_actor_name(actor),
+                file_name=name,
+                file_sha256=digest.hexdigest(),
+                file_size=size,
+                file_format=fmt,
+            )
+            stored = import_dir() / f"job-{job.pk}.{fmt}"
+            shutil.move(tmp, stored)
+            job.stored_path = str(stored)
+            job.save(update_fields=["stored_path"])
+        return job
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def handler_for(job: ImportJob, actor: Any) -> Handler:
+    from ybss.addresses.models import AddressProposal
+
+    from . import handlers
+
+    # Addresses added on request since the last check answer their rows.
+    approved = AddressProposal.objects.filter(
+        import_job=job.pk, state=AddressProposal.State.APPROVED, node__isnull=False
+    ).values_list("import_row", "node__code")
+    for row, code in approved:
+        job.decisions.setdefault(str(row), {}).setdefault("address", code)
+
+    return handlers.HANDLERS[job.kind](actor, job.decisions, job.file_name)
+
+
+@dataclass
+class PassResult:
+    counts: dict[str, int]
+    problems: list[Problem | tuple[int, Problem]]
+
+
+class _Sink:
+    """Collects problems and counts during a pass; stores at most a configured number of problems."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.counts: dict[str, int] = {
+            "rows": 0,
+            "create": 0,
+            "update": 0,
+            "unchanged": 0,
+            "skip": 0,
+            "problem_rows": 0,
+            "error": 0,
+            "warning": 0,
+            "duplicate": 0,
+            "unsure": 0,
+            "missing": 0,
+        }
+        self.problems: list[tuple[int, Problem]] = []
+        self.rejected: list[int] = []
+
+    def file_problem(self, problem: Problem, row: int = 0) -> None:
+        self.counts[problem.level] = self.counts.get(problem.level, 0) + 1
+        if len(self.problems) < self.limit:
+            self.problems.append((row, problem))
+
+    def take(self, plans: Iterable[RowPlan]) -> None:
+        for plan in plans:
+            self.counts["rows"] += 1
+            for problem in plan.problems:
+                self.file_problem(problem, plan.row)
+            if plan.blocked:
+                self.counts["problem_rows"] += 1
+                self.rejected.append(plan.row)
+            else:
+                self.counts[plan.op] += 1
+
+    @property
+    def blocked(self) -> bool:
+        return self.counts["problem_rows"] > 0 or self.counts["error"] > 0
+
+
+def _records(
+    rows: Iterator[tuple[int, list[Any]]], index_of: dict[str, int]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, values in rows:
+        yield number, {key: values[i] if i < len(values) else None for key, i in index_of.items()}
+
+
+def _run_pass(job: ImportJob, handler: Handler, sink: _Sink, progress: Progress, *, apply: bool) -> None:
+    path = Path(job.stored_path)
+    rows = sheets.iter_rows(path, job.file_format)
+    try:
+        try:
+            header = sheets.locate_header(
+                rows, header_spec(handler.columns), required={c.key for c in handler.columns if c.required}
+            )
+        except sheets.SheetError as exc:
+            sink.file_problem(Problem("", ProblemLevel.ERROR, exc.code, exc.message))
+            return
+        for text in header.unknown:
+            sink.file_problem(
+                Problem("", ProblemLevel.WARNING, "unknown_column", f"列“{text}”不在模板中，已忽略。", text),
+                header.row_number,
+            )
+        if header.order_differs:
+            sink.file_problem(
+                Problem(
+                    "", ProblemLevel.WARNING, "column_order", "列的顺序与模板不同，已按表头名称识别各列。"
+                ),
+                header.row_number,
+            )
+        records = _records(header.rest, header.index_of)
+        while chunk := list(islice(records, CHUNK)):
+            plans = handler.plan(chunk)
+            sink.take(plans)
+            if apply and not (job.mode == ImportMode.ALL_OR_NOTHING and sink.blocked):
+                ok = [p for p in plans if not p.blocked and p.op in ("create", "update")]
+                if ok:
+                    handler.apply(ok)
+            progress.advance(len(chunk))
+        if sink.counts["rows"] == 0:
+            sink.file_problem(
+                Problem("", ProblemLevel.ERROR, "no_rows", "文件只有表头，没有数据行。"), header.row_number
+            )
+    except sheets.SheetError as exc:
+        sink.file_problem(Problem("", ProblemLevel.ERROR, exc.code, exc.message))
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+
+
+def _store(job: ImportJob, sink: _Sink, handler: Handler) -> None:
+    headers = {c.key: c.header for c in handler.columns}
+    ImportProblem.objects.filter(job=job).delete()
+    ImportProblem.objects.bulk_create(
+        [
+            ImportProblem(
+                job=job,
+                row=row,
+                column=headers.get(p.key, ""),
+                field=p.key,
+                level=p.level,
+                code=p.code[:32],
+                message=p.message[:500],
+                value=p.value[:200],
+                candidates=p.candidates,
+            )
+            for row, p in sink.problems
+        ],
+        batch_size=500,
+    )
+    counts = dict(sink.counts)
+    counts["stored_problems"] = len(sink.problems)
+    job.counts = counts
+    job.rows = counts["rows"]
+
+
+def _audit(job: ImportJob, actor: Any, phase: str, result: str, outcome: str = Outcome.OK) -> None:
+    with transaction.atomic():
+        log.record(
+            actor,
+            Action.IMPORT,
+            targets=[("import", job.pk)],
+            outcome=outcome,
+            actor_name=None if _user(actor) else job.actor_name,
+            extra={
+                "phase": phase,
+                "result": result,
+                "kind": job.kind,
+                "mode": job.mode,
+                "file_name": job.file_name,
+                "sha256": job.file_sha256,
+                "size": job.file_size,
+                "counts": {k: v for k, v in job.counts.items() if v},
+            },
+        )
+
+
+def _set_status(job: ImportJob, status: str, **fields: Any) -> None:
+    job.status = status
+    for name, value in fields.items():
+        setattr(job, name, value)
+    ImportJob.objects.filter(pk=job.pk).update(status=status, **fields)
+
+
+def _ensure_file(job: ImportJob) -> None:
+    if not job.stored_path or not Path(job.stored_path).exists():
+        raise ActionError("上传的文件已不在服务器上，请重新上传。", field="file", code="gone")
+
+
+def check(job: ImportJob, actor: Any, progress: Progress | None = None) -> ImportJob:
+    """Validate every row against the registry as it is now; write nothing but the report."""
+    _check_actor(actor)
+    if job.status in (ImportStatus.DONE, ImportStatus.CANCELLED, ImportStatus.COMMITTING):
+        raise ActionError("该导入任务已结束，不能再检查。", field="status", code="finished")
+    _ensure_file(job)
+    progress = progress or Progress(job)
+    cancel_path(job).unlink(missing_ok=True)
+    _set_status(job, ImportStatus.CHECKING, error="")
+    handler = handler_for(job, actor)
+    sink = _Sink(settings.YBSS_IMPORT_MAX_PROBLEMS)
+    progress.start("check", _count_rows(Path(job.stored_path), job.file_format))
+    try:
+        _run_pass(job, handler, sink, progress, apply=False)
+    except ImportCancelled:
+        _set_status(job, ImportStatus.UPLOADED)
+        return job
+    except Exception as exc:
+        _set_status(job, ImportStatus.FAILED, error=f"检查时出错：{exc}"[:500])
+        raise
+    progress.finish()
+    with transaction.atomic():
+        _store(job, sink, handler)
+        job.status = ImportStatus.CHECKED
+        job.checked_at = timezone.now()
+        job.save(update_fields=["counts", "rows", "status", "checked_at"])
+    _audit(job, actor, "check", "problems" if sink.blocked else "ok")
+    return job
+
+
+def commit(
+    job: ImportJob, actor: Any, progress: Progress | None = None, *, require_check: bool = True
+) -> ImportJob:
+    """Apply the file in one transaction. In the default mode any refused row undoes all of it.
+
+    The commit validates every row again (the registry may have changed since the
+    check); ``require_check=False`` lets the command line skip the separate check.
+    """
+    _check_actor(actor)
+    allowed = (ImportStatus.CHECKED,) if require_check else (ImportStatus.CHECKED, ImportStatus.UPLOADED)
+    if job.status not in allowed:
+        raise ActionError("请先检查文件，再确认导入。", field="status", code="not_checked")
+    _ensure_file(job)
+    progress = progress or Progress(job)
+    cancel_path(job).unlink(missing_ok=True)
+    _set_status(job, ImportStatus.COMMITTING)
+    handler = handler_for(job, actor)
+    sink = _Sink(settings.YBSS_IMPORT_MAX_PROBLEMS)
+    progress.start("commit", job.rows or _count_rows(Path(job.stored_path), job.file_format))
+    try:
+        with transaction.atomic():
+            _run_pass(job, handler, sink, progress, apply=True)
+            if sink.blocked and job.mode == ImportMode.ALL_OR_NOTHING:
+                raise _Rollback
+            if sink.counts["rows"] == 0:
+                raise _Rollback
+    except _Rollback:
+        with transaction.atomic():
+            _store(job, sink, handler)
+            job.status = ImportStatus.CHECKED
+            job.checked_at = timezone.now()
+            job.save(update_fields=["counts", "rows", "status", "checked_at"])
+        _audit(job, actor, "commit", "refused", Outcome.FAILED)
+        return job
+    except ImportCancelled:
+        _set_status(job, ImportStatus.CANCELLED, finished_at=timezone.now())
+        _audit(job, actor, "commit", "cancelled", Outcome.FAILED)
+        _cleanup(job)
+        return job
+    except Exception as exc:
+        _set_status(job, ImportStatus.FAILED, error=f"导入时出错，已全部撤销：{exc}"[:500])
+        _audit(job, actor, "commit", "error", Outcome.FAILED)
+        raise
+    progress.finish()
+    if sink.rejected:
+        write_rejected(job, handler, set(sink.rejected), sink)
+    with transaction.atomic():
+        _store(job, sink, handler)
+        job.status = ImportStatus.DONE
+        job.finished_at = timezone.now()
+        job.save(update_fields=["counts", "rows", "status", "finished_at"])
+    _audit(job, actor, "commit", "ok")
+    _cleanup(job, keep_file=bool(sink.rejected))
+    return job
+
+
+def cancel(job: ImportJob, actor: Any) -> ImportJob:
+    """Ask a running pass to stop, or drop a job that is waiting for its commit."""
+    _check_actor(actor)
+    if job.is_running:
+        cancel_path(job).touch()
+        return job
+    if job.status in (ImportStatus.DONE, ImportStatus.CANCELLED):
+        raise ActionError("该导入任务已结束。", field="status", code="finished")
+    _set_status(job, ImportStatus.CANCELLED, finished_at=timezone.now())
+    _audit(job, actor, "cancel", "cancelled")
+    _cleanup(job)
+    return job
+
+
+def discard(job: ImportJob) -> None:
+    """Forget the stored file of a job the command line has finished with."""
+    if job.status in (ImportStatus.UPLOADED, ImportStatus.CHECKED):
+        _set_status(job, ImportStatus.CANCELLED, finished_at=timezone.now())
+    _cleanup(job)
+    rejected_path(job).unlink(missing_ok=True)
+    progress_path(job).unlink(missing_ok=True)
+
+
+def mark_interrupted(job: ImportJob, actor: Any) -> None:
+    """After Ctrl-C: the transaction is already rolled back; say so on the job and in the audit."""
+    _set_status(job, ImportStatus.FAILED, error="导入被中断，已全部撤销。", finished_at=timezone.now())
+    _audit(job, actor, "commit", "interrupted", Outcome.FAILED)
+    _cleanup(job)
+
+
+def _cleanup(job: ImportJob, keep_file: bool = False) -> None:
+    """Uploaded files hold personal data: keep them only as long as the job needs them."""
+    if not keep_file and job.stored_path:
+        Path(job.stored_path).unlink(missing_ok=True)
+        ImportJob.objects.filter(pk=job.pk).update(stored_path="")
+        job.stored_path = ""
+    cancel_path(job).unlink(missing_ok=True)
+
+
+def raw_rows(
+    job: ImportJob, wanted: set[int] | None = None
+) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """The header texts and the data rows of the stored file, as they are in the file."""
+    _ensure_file(job)
+    from . import handlers
+
+    columns = handlers.HANDLERS[job.kind].columns
+    rows = sheets.iter_rows(Path(job.stored_path), job.file_format)
+    header = sheets.locate_header(rows, header_spec(columns), required={c.key for c in columns if c.required})
+    order = sorted(header.index_of.items(), key=lambda item: item[1])
+    by_key = {c.key: c.header for c in columns}
+    headers = [by_key[k] for k, _ in order]
+
+    def gen() -> Iterator[tuple[int, list[Any]]]:
+        for number, values in header.rest:
+            if wanted is not None and number not in wanted:
+                continue
+            yield number, [values[i] if i < len(values) else None for _, i in order]
+
+    return headers, gen()
+
+
+def write_rejected(job: ImportJob, handler: Handler, wanted: set[int], sink: _Sink) -> None:
+    """The refused rows as a file in the template's layout, with what is wrong, to fix and re-upload."""
+    from .reports import write_rows_workbook
+
+    reasons: dict[int, list[str]] = {}
+    for row, problem in sink.problems:
+        if problem.level in BLOCKING:
+            reasons.setdefault(row, []).append(problem.message)
+    headers, rows = raw_rows(job, wanted)
+    write_rows_workbook(rejected_path(job), headers, rows, reasons, title="退回的行")
+
+
+# ---------------------------------------------------------------- running
+
+
+def run(job: ImportJob, actor: Any, phase: str) -> None:
+    """Start a check or a commit: in a background thread for the pages, inline in tests."""
+
+    def work() -> None:
+        try:
+            (check if phase == "check" else commit)(job, actor)
+        except Exception:
+            if not settings.YBSS_IMPORT_BACKGROUND:
+                raise
+        finally:
+            if settings.YBSS_IMPORT_BACKGROUND:
+                close_old_connections()
+
+    if not settings.YBSS_IMPORT_BACKGROUND:
+        work()
+        return
+    threading.Thread(target=work, name=f"import-{job.pk}-{phase}", daemon=True).start()
