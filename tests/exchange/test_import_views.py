@@ -111,3 +111,24 @@ def test_decide_records_choices_only_from_the_candidates(
     job.refresh_from_db()
     assert job.decisions == {str(problem.row): {"address": rooms[0].code}}
     assert job.status == ImportStatus.CHECKED and job.counts["problem_rows"] == 0
+
+
+def test_a_job_whose_process_died_stops_looking_busy(
+    alice_client: Client, tmp_path: Path, rooms: list[AddressNode]
+) -> None:
+    import os
+    import time
+
+    from ybss.exchange import importing
+
+    _upload(alice_client, write_csv(tmp_path / "p.csv", [person_row("吴戊", make_id(seq="351"), rooms[0])]))
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.COMMITTING)  # as a killed commit leaves it
+    progress = importing.progress_path(job)
+    progress.write_text("{}")
+    assert alice_client.get(reverse("exchange:progress", args=[job.pk])).json()["status"] == "committing"
+    old = time.time() - importing.STALE_SECONDS - 5
+    os.utime(progress, (old, old))
+    assert alice_client.get(reverse("exchange:progress", args=[job.pk])).json()["status"] == "checked"
+    job.refresh_from_db()
+    assert "中断" in job.error

@@ -183,6 +183,31 @@ def read_progress(job: ImportJob) -> dict[str, Any]:
         return {}
 
 
+STALE_SECONDS = 300
+
+
+def reap_stale(job: ImportJob) -> ImportJob:
+    """A job whose process died (killed, server restarted) stops looking busy.
+
+    Its transaction is gone with the process, so nothing was written; after
+    ``STALE_SECONDS`` without progress the job says so and can be started again.
+    """
+    if not job.is_running:
+        return job
+    try:
+        last = progress_path(job).stat().st_mtime
+    except OSError:
+        last = job.created_at.timestamp()
+    if time.time() - last < STALE_SECONDS:
+        return job
+    back = ImportStatus.UPLOADED if job.status == ImportStatus.CHECKING else ImportStatus.CHECKED
+    error = "上次的检查或导入进程已中断（数据库未改动），可以重新开始。"
+    _set_status(
+        job, back if job.stored_path and Path(job.stored_path).exists() else ImportStatus.FAILED, error=error
+    )
+    return job
+
+
 def _count_rows(path: Path, fmt: str) -> int:
     """An estimate of the data rows for the progress bar, without parsing the file."""
     if fmt == "csv":

@@ -93,7 +93,7 @@ def template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
 
 @requires(Cap.DATA_IMPORT)
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk)
+    job = importing.reap_stale(_job(request, pk))
     level = request.GET.get("level", "")
     problems = job.problems.all()
     if level in ProblemLevel.values:
@@ -132,7 +132,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @requires(Cap.DATA_IMPORT)
 def job_progress(request: HttpRequest, pk: int) -> JsonResponse:
-    job = _job(request, pk)
+    job = importing.reap_stale(_job(request, pk))
     return JsonResponse(
         {"status": job.status, "status_label": job.get_status_display(), **importing.read_progress(job)}
     )
