@@ -176,6 +176,29 @@ def find_by_id_number(doc_type: str, number: str) -> Person | None:
     return Person.objects.filter(id_number_index__in=indexes).first()
 
 
+def same_name_and_birth(pairs: set[tuple[str, date]]) -> dict[tuple[str, date], list[Person]]:
+    """Registered people sharing a name and a birth date with any of ``pairs``, looked up pair by pair.
+
+    ``name IN (…) AND birth_date IN (…)`` would match the cross product: every 张伟 born on any of
+    the dates. A join on the pairs uses the (name, birth_date) index for exactly what is asked.
+    """
+    out: dict[tuple[str, date], list[Person]] = {}
+    items = sorted(pairs)
+    table = Person._meta.db_table
+    for start in range(0, len(items), 400):
+        chunk = items[start : start + 400]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        sql = (
+            f"WITH v(n, b) AS (VALUES {values}) "  # noqa: S608 - placeholders only
+            f"SELECT p.id, p.name, p.birth_date, p.doc_type, p.id_number_enc FROM {table} p "
+            "JOIN v ON p.name = v.n AND p.birth_date = v.b"
+        )
+        params = [x for pair in chunk for x in pair]
+        for person in Person.objects.raw(sql, params):
+            out.setdefault((person.name, person.birth_date), []).append(person)  # type: ignore[arg-type]
+    return out
+
+
 def check_photo(photo: UploadedFile | None) -> None:
     if photo is None:
         return

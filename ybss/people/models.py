@@ -88,6 +88,8 @@ class Person(models.Model):
         verbose_name = _("实有人口")
         verbose_name_plural = _("实有人口")
         ordering = ["id"]
+        # Possible duplicates are people with the same name and birth date (imports, linkage).
+        indexes = [models.Index(fields=["name", "birth_date"], name="person_name_birth")]
 
     def __str__(self) -> str:
         return f"person #{self.pk}"  # never the name: this string ends up in logs

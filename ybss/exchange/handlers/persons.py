@@ -345,14 +345,10 @@ class PersonsHandler:
             plan.payload = row
         if not new:
             return
-        names = {row.values["name"] for _, row, _ in new}
-        births = {row.values["birth_date"] for _, row, _ in new if row.values["birth_date"]}
-        existing: dict[tuple[str, date | None], list[Person]] = {}
-        if births:
-            for person in Person.objects.filter(name__in=names, birth_date__in=births).only(
-                "pk", "name", "birth_date", "doc_type", "id_number_enc"
-            ):
-                existing.setdefault((person.name, person.birth_date), []).append(person)
+        pairs = {
+            (row.values["name"], row.values["birth_date"]) for _, row, _ in new if row.values["birth_date"]
+        }
+        existing: dict[Any, list[Person]] = dict(actions.same_name_and_birth(pairs)) if pairs else {}
         for plan, row, raw in new:
             pair = (row.values["name"], row.values["birth_date"])
             number = row.values["id_number"]
