@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "ybss.units",
     "ybss.houses",
     "ybss.exchange",
+    "ybss.campaigns",
 ]
 
 MIDDLEWARE = [

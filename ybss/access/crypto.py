@@ -93,6 +93,8 @@ def rotate(batch: int = 500) -> Iterator[RotationReport]:
     for field in registered():
         model = field.model
         enc, idx = f"{field.name}_enc", f"{field.name}_index"
+        # Some protected values are never looked up (a campaign visit's captured data): no index.
+        indexed = any(f.name == idx for f in model._meta.concrete_fields)
         report = RotationReport(field.context)
         last_pk = 0
         while True:
@@ -102,7 +104,7 @@ def rotate(batch: int = 500) -> Iterator[RotationReport]:
                     .filter(pk__gt=last_pk)
                     .exclude(**{enc: ""})
                     .order_by("pk")
-                    .values_list("pk", enc, idx)[:batch]
+                    .values_list("pk", enc, idx if indexed else enc)[:batch]
                 )
                 if not rows:
                     break
@@ -111,13 +113,14 @@ def rotate(batch: int = 500) -> Iterator[RotationReport]:
                     plain = ring.decrypt(token, field.context)
                     # The index is rebuilt too, so listing a new index key first and
                     # rotating also moves every row to it.
-                    new_index = ring.blind_index(plain, field.context)
+                    new_index = ring.blind_index(plain, field.context) if indexed else index
                     if not ring.needs_rotation(token) and index == new_index:
                         continue
                     new = ring.reencrypt(token, field.context)
                     if ring.decrypt(new, field.context) != plain:  # pragma: no cover - defensive
                         raise RuntimeError(f"{field.context} #{pk} 重新加密后无法解密，已中止")
-                    model._default_manager.filter(pk=pk).update(**{enc: new, idx: new_index})
+                    changes = {enc: new, idx: new_index} if indexed else {enc: new}
+                    model._default_manager.filter(pk=pk).update(**changes)
                     report.rotated += 1
                 last_pk = rows[-1][0]
         yield report

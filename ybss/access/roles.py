@@ -31,6 +31,9 @@ class Cap:
     PERSON_EDIT = "person.edit"
     PERSON_EXPORT = "person.export"
     DATA_IMPORT = "data.import"  # bulk spreadsheet imports into the registry
+    CAMPAIGN_MANAGE = "campaign.manage"  # set up collection campaigns, assign work, draw re-checks
+    CAMPAIGN_COLLECT = "campaign.collect"  # visit assigned addresses and field re-checks
+    CAMPAIGN_REVIEW = "campaign.review"  # approve or reject what collectors submit
     STATS_VIEW = "stats.view"
     AUDIT_VIEW = "audit.view"
     USERS_MANAGE = "users.manage"
@@ -47,6 +50,9 @@ CAPABILITY_LABELS = {
     Cap.PERSON_EDIT: "采集、修改人员信息",
     Cap.PERSON_EXPORT: "导出（须说明事由）",
     Cap.DATA_IMPORT: "批量导入",
+    Cap.CAMPAIGN_MANAGE: "组织采集活动（建活动、分任务、抽取复核）",
+    Cap.CAMPAIGN_COLLECT: "上门采集与实地复核",
+    Cap.CAMPAIGN_REVIEW: "审核采集结果",
     Cap.STATS_VIEW: "查看统计",
     Cap.AUDIT_VIEW: "查看审计日志与预警",
     Cap.USERS_MANAGE: "管理账号和辖区分配",
@@ -55,7 +61,14 @@ CAPABILITY_LABELS = {
 
 MATRIX: dict[str, frozenset[str]] = {
     Role.COLLECTOR: frozenset(
-        {Cap.ADDRESS_VIEW, Cap.PERSON_LIST, Cap.PERSON_VIEW_FULL, Cap.PERSON_SEARCH_ID, Cap.PERSON_EDIT}
+        {
+            Cap.ADDRESS_VIEW,
+            Cap.PERSON_LIST,
+            Cap.PERSON_VIEW_FULL,
+            Cap.PERSON_SEARCH_ID,
+            Cap.PERSON_EDIT,
+            Cap.CAMPAIGN_COLLECT,
+        }
     ),
     Role.OFFICER: frozenset(
         {
@@ -66,6 +79,8 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.PERSON_UNMASK,
             Cap.PERSON_SEARCH_ID,
             Cap.PERSON_EDIT,
+            Cap.CAMPAIGN_COLLECT,
+            Cap.CAMPAIGN_REVIEW,
             Cap.STATS_VIEW,
         }
     ),
@@ -80,6 +95,8 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.PERSON_EDIT,
             Cap.PERSON_EXPORT,
             Cap.DATA_IMPORT,
+            Cap.CAMPAIGN_MANAGE,
+            Cap.CAMPAIGN_REVIEW,
             Cap.STATS_VIEW,
             Cap.USERS_MANAGE,
         }

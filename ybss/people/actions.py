@@ -353,6 +353,18 @@ def update_person(
     return current
 
 
+@transaction.atomic
+def confirm_person(actor: Any, person: Person, reason: str = "") -> Person:
+    """Someone saw the record still holds (a campaign visit): it is fresh again, nothing else changes."""
+    current = Person.objects.select_for_update().get(pk=person.pk)
+    _check_scope(actor, current.residence_code or current.domicile_code or "-", "id_number")
+    Person.objects.filter(pk=current.pk).update(version=F("version") + 1, last_confirmed=date.today())
+    current.refresh_from_db()
+    _version(actor, current, "confirm", {}, reason)
+    log.record(actor, Action.CHANGE, targets=[("person", current.pk)], extra={"confirmed": True})
+    return current
+
+
 def _check_dwelling(address: AddressNode) -> None:
     if address.kind not in DWELLING_KINDS:
         raise ActionError("居住地址应为户室，或平房、农村住房的门牌号。", field="address")

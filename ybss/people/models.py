@@ -106,7 +106,13 @@ class Person(models.Model):
         return self.residences.filter(valid_to__isnull=True, is_main=True).select_related("address").first()
 
 
-VERSION_ACTIONS = {"create": _("登记"), "update": _("修改"), "move_in": _("迁入"), "move_out": _("迁出")}
+VERSION_ACTIONS = {
+    "create": _("登记"),
+    "update": _("修改"),
+    "move_in": _("迁入"),
+    "move_out": _("迁出"),
+    "confirm": _("核实"),
+}
 
 
 class PersonVersion(models.Model):
