@@ -29,7 +29,9 @@ def _collect(w: World, campaign: Campaign, who: Any, n: int, seq: int, key: str 
         _item(campaign, who, n),
         outcome=Outcome.COLLECTED,
         idempotency_key=key or f"k-{who.pk}-{n}-{seq}",
-        occupants=[Occupant(name="张" + "一二三四五六七八"[seq % 8], id_number=make_id(seq), phone="13800138000")],
+        occupants=[
+            Occupant(name="张" + "一二三四五六七八"[seq % 8], id_number=make_id(seq), phone="13800138000")
+        ],
     )
     assert created
     return visit
@@ -79,7 +81,9 @@ def test_submit_is_idempotent_and_only_for_the_assignee(world: World) -> None:
     campaign = running_campaign(world)
     item = _item(campaign, world.c1)
     first, created = actions.submit_visit(world.c1, item, outcome=Outcome.VACANT, idempotency_key="tap-1")
-    again, created_again = actions.submit_visit(world.c1, item, outcome=Outcome.VACANT, idempotency_key="tap-1")
+    again, created_again = actions.submit_visit(
+        world.c1, item, outcome=Outcome.VACANT, idempotency_key="tap-1"
+    )
     assert created and not created_again and first.pk == again.pk
     assert Visit.objects.count() == 1
     item.refresh_from_db()
@@ -220,7 +224,7 @@ def test_verification_counts_fields_and_sends_corrections_to_review(world: World
     with pytest.raises(ActionError):
         actions.verify(world.c2, first, {fields[0]: {"ok": True}})  # the rest unchecked
     actions.verify(world.c2, first, {f: {"ok": True} for f in fields})
-    results = {f: {"ok": True} for f in fields}
+    results: dict[str, dict[str, Any]] = {f: {"ok": True} for f in fields}
     results["occupants.0.phone"] = {"ok": False, "value": "13900139000"}
     checked = actions.verify(world.c2, second, results)
     assert checked.fields_checked == 3 and checked.fields_confirmed == 2
@@ -229,7 +233,9 @@ def test_verification_counts_fields_and_sends_corrections_to_review(world: World
     assert figures.checked == 6 and figures.confirmed == 5
     assert figures.accuracy_rate == (Decimal(5) / Decimal(6)).quantize(Decimal("0.0001"))
     # The correction changes the registry only when a reviewer approves it.
-    person = Person.objects.get(pk__in=Person.objects.filter(name=actions.open_payload(second.visit)["occupants"][0]["name"]))
+    person = Person.objects.get(
+        pk__in=Person.objects.filter(name=actions.open_payload(second.visit)["occupants"][0]["name"])
+    )
     assert person.phone == "13800138000"
     actions.approve(world.officer, checked.correction)
     person.refresh_from_db()
@@ -246,7 +252,9 @@ def test_rates_recomputed_from_raw_visits(world: World) -> None:
         who = world.c1 if n < 4 else world.c2
         item = _item(campaign, who, n % 4)
         occupants = [Occupant(name="李四", id_number=make_id(30 + n))] if outcome == Outcome.COLLECTED else []
-        visit, _ = actions.submit_visit(who, item, outcome=outcome, idempotency_key=f"r{n}", occupants=occupants)
+        visit, _ = actions.submit_visit(
+            who, item, outcome=outcome, idempotency_key=f"r{n}", occupants=occupants
+        )
         actions.approve(world.officer, visit)
     expected_addresses = WorkItem.objects.filter(campaign=campaign).count()
     final: dict[int, str] = {}
@@ -260,3 +268,38 @@ def test_rates_recomputed_from_raw_visits(world: World) -> None:
     assert figures.collection_rate == (Decimal(collected) / Decimal(expected_addresses - left)).quantize(
         Decimal("0.0001")
     )
+
+
+def test_registered_residents_are_confirmed_and_a_wrong_confirmation_moves_them_out(world: World) -> None:
+    from ybss.people import actions as people
+    from ybss.people.actions import MoveIn, PersonInput
+
+    campaign = running_campaign(world, recheck_rate="1", recheck_threshold="0.1")
+    item = _item(campaign, world.c1)
+    stayer = people.register_person(
+        None, PersonInput(name="王老", id_number=make_id(41)), move_in=MoveIn(item.address, date(2020, 1, 1))
+    )
+    leaver = people.register_person(
+        None, PersonInput(name="王走", id_number=make_id(42)), move_in=MoveIn(item.address, date(2020, 1, 1))
+    )
+    Person.objects.update(last_confirmed=date(2021, 1, 1))
+    with pytest.raises(ActionError) as exc:
+        actions.submit_visit(
+            world.c1, item, outcome=Outcome.COLLECTED, idempotency_key="c0", confirmed=[stayer.pk + 999]
+        )
+    assert exc.value.field == "confirmed"
+    visit, _ = actions.submit_visit(
+        world.c1, item, outcome=Outcome.COLLECTED, idempotency_key="c1", confirmed=[stayer.pk, leaver.pk]
+    )
+    actions.approve(world.officer, visit)
+    assert set(Person.objects.values_list("last_confirmed", flat=True)) == {date.today()}
+    assert PersonVersion.objects.filter(action="confirm").count() == 2
+    draw = actions.draw_recheck(world.admin, campaign, world.community.code, [world.c2])
+    check = draw.items.get()
+    results = {f"confirmed.{stayer.pk}": {"ok": True}, f"confirmed.{leaver.pk}": {"ok": False}}
+    done = actions.verify(world.c2, check, results)
+    assert done.fields_checked == 2 and done.fields_confirmed == 1
+    assert done.correction is not None
+    actions.approve(world.officer, done.correction)
+    assert leaver.current_residence() is None
+    assert stayer.current_residence() is not None

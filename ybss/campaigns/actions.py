@@ -357,9 +357,15 @@ def submit_visit(
     outcome: str,
     idempotency_key: str,
     occupants: list[Occupant] | None = None,
+    confirmed: list[int] | None = None,
     note: str = "",
 ) -> tuple[Visit, bool]:
-    """A collector's visit. Sending the same form again returns the first submission, unchanged."""
+    """A collector's visit. Sending the same form again returns the first submission, unchanged.
+
+    ``occupants`` are people the collector writes down (new, or registered elsewhere);
+    ``confirmed`` are registered residents of the address whom the collector saw still
+    living there, by their record number, so nobody re-types an ID the page shows masked.
+    """
     if _is_user(actor):
         require(actor, Cap.CAMPAIGN_COLLECT)
     key = (idempotency_key or "").strip()
@@ -370,7 +376,7 @@ def submit_visit(
         return existing, False
     try:
         with transaction.atomic():
-            return _submit(actor, item, outcome, key, occupants or [], note), True
+            return _submit(actor, item, outcome, key, occupants or [], confirmed or [], note), True
     except IntegrityError:
         # The same key arrived twice at once: the other request made it.
         again = Visit.objects.filter(collector_id=getattr(actor, "pk", None), idempotency_key=key).first()
@@ -380,7 +386,13 @@ def submit_visit(
 
 
 def _submit(
-    actor: Any, item: WorkItem, outcome: str, key: str, occupants: list[Occupant], note: str
+    actor: Any,
+    item: WorkItem,
+    outcome: str,
+    key: str,
+    occupants: list[Occupant],
+    confirmed: list[int],
+    note: str,
 ) -> Visit:
     item = WorkItem.objects.select_for_update().select_related("campaign").get(pk=item.pk)
     campaign = item.campaign
@@ -401,11 +413,20 @@ def _submit(
         raise ActionError("上门结果不在可选范围内。", field="outcome")
     payload: dict[str, Any] = {}
     if outcome == Outcome.COLLECTED:
-        if not occupants:
-            raise ActionError("已采集时请至少填写一位住户。", field="occupants")
+        if not occupants and not confirmed:
+            raise ActionError("已采集时请至少填写或确认一位住户。", field="occupants")
         payload["occupants"] = _clean_occupants(occupants)
-    elif occupants:
-        raise ActionError("只有“已采集”才填写住户。", field="occupants")
+        residents = set(
+            Residence.objects.filter(address_id=item.address_id, valid_to__isnull=True).values_list(
+                "person_id", flat=True
+            )
+        )
+        wrong = [pk for pk in confirmed if pk not in residents]
+        if wrong:
+            raise ActionError("确认的住户不是该地址的现住人员，请刷新后重试。", field="confirmed")
+        payload["confirmed"] = sorted(set(confirmed))
+    elif occupants or confirmed:
+        raise ActionError("只有“已采集”才填写或确认住户。", field="occupants")
     note = note.strip()[:200]
     if outcome == Outcome.WRONG_ADDRESS and len(note) < 2:
         raise ActionError("地址有误时请在备注中写明正确的地址。", field="note")
@@ -426,7 +447,12 @@ def _submit(
         actor,
         Action.CREATE,
         targets=[("visit", visit.pk), ("address", item.code)],
-        extra={"campaign": campaign.pk, "outcome": outcome, "occupants": len(payload.get("occupants", []))},
+        extra={
+            "campaign": campaign.pk,
+            "outcome": outcome,
+            "occupants": len(payload.get("occupants", [])),
+            "confirmed": len(payload.get("confirmed", [])),
+        },
     )
     return visit
 
@@ -482,6 +508,22 @@ def _apply_occupants(actor: Any, visit: Visit, occupants: list[dict[str, Any]]) 
             people.confirm_person(actor, person, reason)
 
 
+def _apply_confirmations(actor: Any, visit: Visit, confirmed: list[int], moved_out: list[int]) -> None:
+    reason = f"集中采集：{visit.collector.get_username()} 确认，{getattr(actor, 'username', '系统')} 审核"
+    here = {
+        r.person_id: r.person
+        for r in Residence.objects.filter(
+            address_id=visit.item.address_id, valid_to__isnull=True, person_id__in=[*confirmed, *moved_out]
+        ).select_related("person")
+    }
+    for pk in confirmed:
+        if pk in here and pk not in moved_out:
+            people.confirm_person(actor, here[pk], reason)
+    for pk in moved_out:
+        if pk in here:
+            people.move_out(actor, here[pk], date.today(), "集中采集复核：已不在该地址居住")
+
+
 @transaction.atomic
 def approve(actor: Any, visit: Visit) -> Visit:
     visit = _reviewable(actor, visit)
@@ -489,6 +531,7 @@ def approve(actor: Any, visit: Visit) -> Visit:
     payload = open_payload(visit)
     if visit.outcome == Outcome.COLLECTED:
         _apply_occupants(actor, visit, payload.get("occupants", []))
+        _apply_confirmations(actor, visit, payload.get("confirmed", []), payload.get("moved_out", []))
     elif visit.outcome == Outcome.DEMOLISHED:
         address_actions.demolish_node(actor, item.address, f"集中采集核实：{visit.note}".strip("："))
     elif visit.outcome == Outcome.WRONG_ADDRESS:
@@ -549,6 +592,7 @@ def visit_fields(payload: dict[str, Any]) -> list[str]:
     out = []
     for i, occ in enumerate(payload.get("occupants", [])):
         out += [f"occupants.{i}.{name}" for name in OCCUPANT_FIELDS if occ.get(name)]
+    out += [f"confirmed.{pk}" for pk in payload.get("confirmed", [])]
     return out
 
 
@@ -629,14 +673,19 @@ def verify(actor: Any, item: RecheckItem, results: dict[str, Any]) -> RecheckIte
         raise ActionError(f"还有 {len(missing)} 项未核对：{missing[0]}。", field=missing[0])
     wrong: list[str] = []
     corrected = json.loads(json.dumps(payload))
+    corrected["moved_out"] = []
     for name in fields:
         result = results[name]
         if result.get("ok"):
             continue
+        wrong.append(name)
+        if name.startswith("confirmed."):
+            # Wrong here means the resident no longer lives at the address.
+            corrected["moved_out"].append(int(name.split(".")[1]))
+            continue
         value = str(result.get("value", "")).strip()
         if not value:
             raise ActionError("核对有误的项请填写正确的值。", field=name)
-        wrong.append(name)
         _, index, key = name.split(".")
         corrected["occupants"][int(index)][key] = value
     item.fields_checked = len(fields)
@@ -653,7 +702,13 @@ def verify(actor: Any, item: RecheckItem, results: dict[str, Any]) -> RecheckIte
             collector=actor,
             outcome=Outcome.COLLECTED,
             note=f"复核更正：{'、'.join(wrong)}"[:200],
-            payload_enc=seal_payload({"occupants": _clean_occupants(occupants)}),
+            payload_enc=seal_payload(
+                {
+                    "occupants": _clean_occupants(occupants),
+                    "confirmed": corrected.get("confirmed", []),
+                    "moved_out": corrected["moved_out"],
+                }
+            ),
             idempotency_key=f"recheck-{item.pk}",
         )
         item.correction = correction
