@@ -6,17 +6,27 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/ybss_test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint typecheck migrations-check messages-check test-sqlite test-pg bench clean
+.PHONY: run test install install-dev vendor lint typecheck migrations-check messages-check test-sqlite test-pg bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+install: $(BIN)/python vendor
 	$(BIN)/pip install --quiet -e .
 
-install-dev: $(BIN)/python
+install-dev: $(BIN)/python vendor
 	$(BIN)/pip install --quiet -e '.[dev]'
+
+# Browser libraries (ECharts) come from npm at build time and are served by ybss itself:
+# deployments run on intranets with no internet, so no page ever loads a script from a CDN.
+VENDOR := ybss/core/static/vendor/echarts.min.js
+$(VENDOR): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --silent
+	mkdir -p ybss/core/static/vendor
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)
+
+vendor: $(VENDOR)
 
 .env:
 	@$(BIN)/python -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" > .env
