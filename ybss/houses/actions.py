@@ -98,7 +98,9 @@ def _floor_area(value: Any) -> Decimal | None:
     return area
 
 
-def _clean_house(actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+def clean_house(actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+    """Validated values for the house fields given, or an ActionError naming the first bad one.
+    Public so the bulk import checks rows exactly as the forms do."""
     unknown = set(values) - set(HOUSE_FIELDS)
     if unknown:
         raise ActionError(f"不能修改的字段：{'、'.join(sorted(unknown))}。", field=sorted(unknown)[0])
@@ -157,7 +159,7 @@ def create_house(actor: Actor, address: AddressNode, *, use: str, reason: str = 
         raise ActionError(f"该地址已{address.get_status_display()}，不能登记房屋。", field="address")
     if House.objects.filter(address=address, active=True).exists():
         raise ActionError("该地址已登记房屋。", field="address", code="duplicate")
-    values = _clean_house(actor, {"use": use, **fields})
+    values = clean_house(actor, {"use": use, **fields})
     house = House(address=address, use=values["use"])
     changes = _apply(house, values)
     try:
@@ -181,7 +183,7 @@ def update_house(
     actor: Actor, house: House, *, expected_version: int | None, reason: str = "", **fields: Any
 ) -> House:
     current = check_version(_locked_house(actor, house, "use"), expected_version)
-    values = _clean_house(actor, fields)
+    values = clean_house(actor, fields)
     changes = _apply(current, values)
     if not changes:
         return current

@@ -170,8 +170,9 @@ UNIT_FIELDS = (
 )
 
 
-def _clean_unit(actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
-    """Validated values for the fields given, or an ActionError naming the first bad one."""
+def clean_unit(actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+    """Validated values for the fields given, or an ActionError naming the first bad one.
+    Public so the bulk import checks rows exactly as the forms do."""
     unknown = set(values) - set(UNIT_FIELDS)
     if unknown:
         raise ActionError(f"不能修改的字段：{'、'.join(sorted(unknown))}。", field=sorted(unknown)[0])
@@ -312,7 +313,7 @@ def create_unit(
     """Register a unit at an address. ``fields``: any of the other UNIT_FIELDS."""
     if _is_user(actor):
         require(actor, Cap.PERSON_EDIT)
-    values = _clean_unit(actor, {"address": address, "name": name, "unit_type": unit_type, **fields})
+    values = clean_unit(actor, {"address": address, "name": name, "unit_type": unit_type, **fields})
     unit = Unit(address=values["address"], name=values["name"], unit_type=values["unit_type"])
     changes = _apply(unit, values)
     _save_unit(unit)
@@ -328,7 +329,7 @@ def update_unit(
     """Change a unit; refused if someone else saved it since ``expected_version``."""
     current = _locked_unit(actor, unit, "name")
     check_version(current, expected_version)
-    values = _clean_unit(actor, fields)
+    values = clean_unit(actor, fields)
     changes = _apply(current, values)
     if not changes:
         return current

@@ -16,7 +16,9 @@ def forward(apps, schema_editor):
 
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute('ALTER TABLE people_person ALTER COLUMN name TYPE varchar(50) COLLATE "default"')
+        schema_editor.execute(
+            'ALTER TABLE people_person ALTER COLUMN name TYPE varchar(50) COLLATE "default"'
+        )
 
 
 class Migration(migrations.Migration):
