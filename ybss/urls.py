@@ -32,6 +32,7 @@ urlpatterns = [
     path("audit/", include("ybss.audit.urls")),
     path("access/", include("ybss.access.urls")),
     path("exchange/", include("ybss.exchange.urls")),
+    path("campaigns/", include("ybss.campaigns.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
