@@ -173,7 +173,8 @@ def index_key(doc_type: str, number: str) -> str:
 
 def find_by_id_number(doc_type: str, number: str) -> Person | None:
     indexes = crypto.index_values(ID_NUMBER, index_key(doc_type, number))
-    return Person.objects.filter(id_number_index__in=indexes).first()
+    # No ordering: with ORDER BY id, PostgreSQL may walk the whole primary key looking for a miss.
+    return next(iter(Person.objects.filter(id_number_index__in=indexes).order_by()[:1]), None)
 
 
 def same_name_and_birth(pairs: set[tuple[str, date]]) -> dict[tuple[str, date], list[Person]]:
@@ -546,10 +547,14 @@ def bulk_register(
             for key in keys[start : start + BULK_CHUNK]
             for idx in crypto.index_values(ID_NUMBER, key)
         }
-        hit = (
-            Person.objects.filter(id_number_index__in=list(lookup))
-            .values_list("id_number_index", flat=True)
-            .first()
+        # Unordered: ".first()" would sort by id, and a miss would then scan the whole table.
+        hit = next(
+            iter(
+                Person.objects.filter(id_number_index__in=list(lookup))
+                .order_by()
+                .values_list("id_number_index", flat=True)[:1]
+            ),
+            None,
         )
         if hit is not None:
             raise ActionError(

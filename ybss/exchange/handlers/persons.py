@@ -280,7 +280,7 @@ class PersonsHandler:
                 lookup[idx] = i
         if not lookup:
             return
-        found = list(Person.objects.filter(id_number_index__in=list(lookup)))
+        found = list(Person.objects.filter(id_number_index__in=list(lookup)).order_by())
         current = {
             r.person_id: r
             for r in Residence.objects.filter(
