@@ -61,7 +61,13 @@ def insert_many(objs: Sequence[Model], batch_size: int = 2000, using: str = "def
                 [prep(f.pre_save(obj, True), connection) for f, prep in prepare]
                 for obj in objs[start : start + batch_size]
             ]
-            cur.executemany(sql, rows)
+            if connection.vendor == "postgresql":
+                # COPY: one stream instead of a statement per row, several times faster.
+                with cur.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cur.executemany(sql, rows)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using

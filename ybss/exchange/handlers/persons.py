@@ -25,6 +25,7 @@ from ybss.people.models import (
     DocType,
     Gender,
     Person,
+    PersonVersion,
     Relation,
     Residence,
     ResidenceKind,
@@ -118,6 +119,8 @@ class PersonRow:
 class PersonsHandler:
     kind = "persons"
     columns = COLUMNS
+    # Tables this import fills, whose statistics the commit refreshes as it goes.
+    tables = (Person, Residence, PersonVersion)
 
     def __init__(self, actor: Any, decisions: dict[str, Any], file_name: str = "") -> None:
         self.actor = actor
