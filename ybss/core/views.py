@@ -19,6 +19,9 @@ def start(request: HttpRequest) -> HttpResponse:
     if needs_otp(request):
         return otp_redirect(request)
     scope = scope_for(request.user)
+    if scope.can(Cap.CAMPAIGN_COLLECT) and not scope.can(Cap.CAMPAIGN_REVIEW):
+        # Collectors open the app on the street: their work list first.
+        return redirect("campaigns:work")
     for cap, page in START_PAGES:
         if scope.can(cap):
             return redirect(page)
