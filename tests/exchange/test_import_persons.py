@@ -208,3 +208,27 @@ def test_gbk_csv(tmp_path: Path, rooms: list[AddressNode]) -> None:
     path = write_csv(tmp_path / "g.csv", [person_row("杨八", make_id(seq="291"), rooms[0])], encoding="gbk")
     job = _run(path)
     assert job.status == ImportStatus.DONE and Person.objects.get().name == "杨八"
+
+
+def test_cancel_during_commit_leaves_nothing(tmp_path: Path, rooms: list[AddressNode]) -> None:
+    from datetime import date, timedelta
+
+    births = [(date(1960, 1, 1) + timedelta(days=i)).strftime("%Y%m%d") for i in range(2500)]
+    rows = [person_row(f"钱{i}", make_id(birth=b, seq="123"), rooms[i % 4]) for i, b in enumerate(births)]
+    for i, row in enumerate(rows):
+        row["姓名"] = "钱" + "一二三四五六七八九十"[i % 10] + "甲乙丙丁戊己庚辛壬癸"[i // 10 % 10]
+    job = importing.check(
+        importing.create_job(None, "persons", write_csv(tmp_path / "p.csv", rows), "p.csv"), None
+    )
+    assert job.counts["create"] == 2500
+
+    def cancel_once_rows_are_written(snapshot: dict[str, Any]) -> None:
+        if snapshot["phase"] == "commit" and snapshot["done"] >= 1000:
+            importing.cancel_path(job).touch()  # what the page's 取消 button does
+
+    job = importing.commit(
+        job, None, importing.Progress(job, on_update=cancel_once_rows_are_written, interval=0)
+    )
+    assert job.status == ImportStatus.CANCELLED
+    assert Person.objects.count() == 0
+    assert AuditEvent.objects.filter(action="import", extra__result="cancelled").exists()
