@@ -1,0 +1,22 @@
+"""Helpers for building person records by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ybss.lib import idcard
+from ybss.linkage import PersonTable, build_table
+
+TODAY = date(2024, 6, 1)
+COUNTY = "130731"  # 涿鹿县
+
+
+def make_id(birth: str, sequence: str, county: str = COUNTY) -> str:
+    """A valid 18-digit number: ``make_id("19900101", "123")`` (odd last digit: a man)."""
+    first17 = county + birth + sequence
+    return first17 + idcard.check_char(first17)
+
+
+def table(*rows: tuple[str, ...]) -> PersonTable:
+    """Rows of (record_id, name, id_number, gender, birth_date, phone, address), missing ones empty."""
+    return build_table([row + ("",) * (7 - len(row)) for row in rows], today=TODAY)

@@ -1,0 +1,103 @@
+"""Pairs to clusters: union-find that refuses to join two different people's ID numbers.
+
+Accepted pairs are joined strongest first. Every cluster carries the set of
+valid ID numbers it may still be: one number once a record with a valid
+number is in it, the repair candidates of a mistyped number, or anything when
+no record has a number. Two clusters are joined only if some number fits
+both, so two different valid numbers never end up in one cluster, while a
+mistyped number may join the number it repairs to. (An officer who knows
+better can still merge them in the registry.)
+
+The result does not depend on the order of the input: pairs are taken by
+score, ties broken by the records' ids, and both are properties of the pair.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable
+
+# A cluster's constraint: 0 = no number known, a positive int = that one
+# number, a frozenset = one of these numbers.
+Constraint = int | frozenset[int]
+
+
+class ConstrainedUnionFind:
+    def __init__(self, n: int, numbers: array[int], candidates: dict[int, tuple[int, ...]]) -> None:
+        self.parent = array("i", range(n))
+        self.size = array("i", [1]) * n
+        # Per root: the valid number (0 if none) …
+        self.number = array("q", numbers)
+        # … or, for roots whose number is only known up to repair candidates, the candidates.
+        self.choices: dict[int, frozenset[int]] = {i: frozenset(c) for i, c in candidates.items()}
+        self.refused = 0
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def constraint(self, root: int) -> Constraint:
+        number = self.number[root]
+        if number:
+            return number
+        return self.choices.get(root, 0)
+
+    def union(self, a: int, b: int) -> bool:
+        """Join the clusters of ``a`` and ``b`` unless their numbers conflict; False if refused."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        merged = _meet(self.constraint(ra), self.constraint(rb))
+        if merged is None:
+            self.refused += 1
+            return False
+        if self.size[ra] < self.size[rb]:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
+        self.choices.pop(rb, None)
+        self.number[rb] = 0
+        if isinstance(merged, frozenset):
+            self.number[ra] = 0
+            self.choices[ra] = merged
+        else:
+            self.number[ra] = merged
+            self.choices.pop(ra, None)
+        return True
+
+
+def _meet(x: Constraint, y: Constraint) -> Constraint | None:
+    """The numbers both constraints allow, or None when there are none."""
+    if not x:
+        return y
+    if not y:
+        return x
+    if isinstance(x, int):
+        if isinstance(y, int):
+            return x if x == y else None
+        return x if x in y else None
+    if isinstance(y, int):
+        return y if y in x else None
+    both = x & y
+    if not both:
+        return None
+    if len(both) == 1:
+        return next(iter(both))
+    return both
+
+
+def cluster_pairs(
+    n: int,
+    pairs: Iterable[tuple[int, int]],
+    numbers: array[int],
+    candidates: dict[int, tuple[int, ...]],
+) -> tuple[ConstrainedUnionFind, list[bool]]:
+    """Join ``pairs`` in the order given (strongest first); also say which were refused."""
+    uf = ConstrainedUnionFind(n, numbers, candidates)
+    joined = [uf.union(a, b) for a, b in pairs]
+    return uf, joined

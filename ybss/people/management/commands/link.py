@@ -1,0 +1,37 @@
+"""``ybss link persons INPUT --out CLUSTERS.csv [--pairs PAIRS.csv] [--threshold T]``.
+
+A thin wrapper: the arguments, the reading, the linking and the writing are
+all :mod:`ybss.linkage.cli`, which also runs without Django as
+``python -m ybss.linkage``. This command only turns an input problem into a
+CommandError, so that the message and a non-zero exit reach the user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ybss.linkage import cli
+from ybss.linkage.files import LinkageInputError
+
+
+class Command(BaseCommand):
+    help = "记录链接：找出同一人的重复记录，输出聚类（persons 子命令）。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        cli.add_arguments(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            cli.run_persons(
+                options["input"],
+                options["out"],
+                pairs_path=options["pairs"],
+                threshold=options["threshold"],
+                stderr=self.stderr,
+            )
+        except LinkageInputError as exc:
+            raise CommandError(exc.message) from exc
+        except OSError as exc:
+            raise CommandError(f"{exc.strerror or exc}：{exc.filename or ''}") from exc
