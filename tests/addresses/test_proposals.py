@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.exchange.conftest import make_id, person_row, rooms, write_csv  # noqa: F401 - fixture
+from tests.exchange.conftest import make_id, person_row, write_csv
 from ybss.addresses import actions, proposals
 from ybss.addresses.models import AddressNode, AddressProposal, Kind
 from ybss.audit.models import AuditTarget
@@ -16,6 +16,12 @@ from ybss.exchange.models import ImportJob, ImportStatus
 from ybss.people.models import Person
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rooms(building: AddressNode) -> list[AddressNode]:
+    """101, 102, 201, 202 of 轩辕路18号阳光小区3栋."""
+    return actions.batch_create_rooms(None, building, actions.RoomPattern(2, 0, 2))
 
 
 def test_import_row_with_a_new_address_waits_for_review(
@@ -44,7 +50,8 @@ def test_import_row_with_a_new_address_waits_for_review(
     room = actions.create_node(alice, Kind.ROOM, "301", parent=building)
     page = alice_client.get(reverse("addresses:proposals")).content.decode()
     assert new_text in page
-    alice_client.post(reverse("addresses:proposal", args=[proposal.pk]), {"decision": "approve", "code": room.code})
+    decision = {"decision": "approve", "code": room.code}
+    alice_client.post(reverse("addresses:proposal", args=[proposal.pk]), decision)
     proposal.refresh_from_db()
     assert proposal.state == "approved" and proposal.node == room
     assert AuditTarget.objects.filter(kind="address_proposal", key=str(proposal.pk)).count() == 2
