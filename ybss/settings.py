@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "ybss.houses",
     "ybss.exchange",
     "ybss.campaigns",
+    "ybss.stats",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 YBSS_MAX_PHOTO_BYTES = envint("YBSS_MAX_PHOTO_BYTES", 2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 YBSS_STALE_MONTHS = envint("YBSS_STALE_MONTHS", 12)
+# Below station level, counts under this are shown as "<N" (docs/statistics.md).
+YBSS_STATS_MIN_CELL = envint("YBSS_STATS_MIN_CELL", 5)
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))

@@ -33,6 +33,7 @@ urlpatterns = [
     path("access/", include("ybss.access.urls")),
     path("exchange/", include("ybss.exchange.urls")),
     path("campaigns/", include("ybss.campaigns.urls")),
+    path("stats/", include("ybss.stats.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

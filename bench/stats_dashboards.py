@@ -1,0 +1,235 @@
+"""Benchmark the statistics dashboards on PostgreSQL with the full-scale demo county.
+
+(Issue 9 named this file bench/statistics.py; that name would shadow the standard library's
+``statistics`` module for every other script run from bench/, so it is stats_dashboards.py.)
+
+    .venv/bin/python bench/stats_dashboards.py                  # 350,000 people
+    .venv/bin/python bench/stats_dashboards.py --people 50000   # quicker
+
+In a fresh database it builds the demo county (the same code as ``ybss demo``), runs
+``ybss stats refresh`` and reports:
+- how long the refresh takes and how many aggregate rows it writes;
+- median and p95 of whole dashboard requests (middleware, scope, figures, drill-down rows,
+  template) through Django's test client, as the county supervisor and as a station
+  administrator, at county, station and community level, and of the list behind a figure;
+- the cost keeping the figures current adds to a write: the figures are refreshed on a
+  schedule, so a write runs exactly the code it ran before; the write's median is printed
+  for reference.
+
+Targets (issue 9): p95 under 300 ms per dashboard view; under 10% added to a write.
+Ten counties (3,500,000 people) are not built by this script yet: the demo address
+generator only knows 涿鹿县.
+
+PostgreSQL is reached at $BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/ybss_bench_stats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ybss_bench_stats")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--people", type=int, default=350_000)
+    parser.add_argument("--requests", type=int, default=100, help="requests per measurement")
+    parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument("--keep", action="store_true", help="reuse the database if it holds the demo")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        run_worker(args.people, args.requests, args.seed)
+        return
+    sys.path.insert(0, str(ROOT))
+    from ybss.lib.fieldcrypt import generate_index_key_string, generate_key_string
+
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; people: {args.people:,}")
+    if not args.keep:
+        reset_pg()
+    env = {
+        **os.environ,
+        "DATABASE_URL": PG_URL,
+        "SECRET_KEY": "bench",
+        "YBSS_ENV_FILE": "/nonexistent",
+        # The same keys on every run, so --keep can decrypt what an earlier run wrote.
+        **_keys(generate_key_string, generate_index_key_string),
+    }
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--people",
+        str(args.people),
+        "--requests",
+        str(args.requests),
+    ]
+    subprocess.run([*cmd, "--seed", str(args.seed)], env=env, check=True, cwd=ROOT)  # noqa: S603
+
+
+def _keys(field: Any, index: Any) -> dict[str, str]:
+    path = ROOT / "var" / "bench-stats-keys.txt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{field('b1')}\n{index()}\n")
+    field_key, index_key = path.read_text().split()
+    return {"YBSS_FIELD_KEY": field_key, "YBSS_INDEX_KEY": index_key}
+
+
+def reset_pg() -> None:
+    import psycopg
+
+    base, _, name = PG_URL.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def run_worker(people: int, requests: int, seed: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ybss.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from ybss.addresses.demo import COUNTY_DWELLINGS, build_demo
+    from ybss.demo.population import PEOPLE_PER_DWELLING, build_population, has_population
+    from ybss.divisions.loading import load_divisions
+    from ybss.stats.figures import refresh
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    if not has_population():
+        load_divisions("130731")
+        dwellings = min(COUNTY_DWELLINGS, max(300, round(people / PEOPLE_PER_DWELLING)))
+        started = time.perf_counter()
+        with transaction.atomic():
+            base = build_demo(seed=seed, dwellings=dwellings)
+        print(f"address base: {base.dwellings:,} dwellings in {time.perf_counter() - started:.1f} s")
+        with transaction.atomic():
+            report = build_population(seed=seed, people=people)
+        print(f"people: {report.people:,} in {report.seconds:.1f} s")
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    started = time.perf_counter()
+    done = refresh()
+    print(f"refresh: {done.rows:,} aggregate rows in {time.perf_counter() - started:.2f} s")
+    slowest = sorted(done.timings.items(), key=lambda kv: -kv[1])[:5]
+    print("   slowest figures: " + ", ".join(f"{k} {v:.2f} s" for k, v in slowest))
+    measure(requests)
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    """Median and 95th percentile."""
+    ordered = sorted(samples)
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return median, ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def timed(fn: Any, n: int) -> list[float]:
+    for _ in range(5):
+        fn()
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def measure(n: int) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from ybss.access.models import Jurisdiction, UserAccess
+    from ybss.access.roles import Role
+    from ybss.addresses.models import AddressNode, Kind
+    from ybss.core.errors import ActionError
+    from ybss.lib.fieldcrypt import DecryptError
+    from ybss.people import actions
+    from ybss.people.actions import MoveIn, PersonInput
+
+    def user(name: str, role: str, kind: str, prefix: str) -> Client:
+        account, _ = get_user_model().objects.get_or_create(username=name)
+        place = Jurisdiction.objects.create(name=name, kind=kind, prefixes=[prefix])
+        access, _ = UserAccess.objects.update_or_create(user=account, defaults={"role": role})
+        access.jurisdictions.set([place])
+        client = Client()
+        client.force_login(account)
+        return client
+
+    supervisor = user("bench-supervisor", Role.SUPERVISOR, Jurisdiction.Kind.COUNTY_BUREAU, "130731")
+    station = user("bench-station", Role.STATION_ADMIN, Jurisdiction.Kind.STATION, "130731100")
+    pages = [
+        ("supervisor, county, population", supervisor, "/stats/", {}),
+        ("supervisor, county, houses", supervisor, "/stats/houses/", {}),
+        ("supervisor, county, units", supervisor, "/stats/units/", {}),
+        ("supervisor, county, quality", supervisor, "/stats/quality/", {}),
+        ("supervisor, township 130731100", supervisor, "/stats/", {"node": "c:130731100"}),
+        ("station admin, own station", station, "/stats/", {}),
+        ("station admin, community", station, "/stats/", {"node": "c:130731100002"}),
+        (
+            "list behind 流动人口, community",
+            station,
+            "/stats/records/",
+            {"node": "c:130731100002", "figure": "pop:migrant"},
+        ),
+        ("monthly report .xlsx, station", station, "/stats/report.xlsx", {}),
+    ]
+    print(f"dashboard requests, {n} each (target p95 < 300 ms):")
+    for label, client, path, params in pages:
+
+        def get(client: Client = client, path: str = path, params: dict[str, str] = params) -> None:
+            response = client.get(path, params)
+            assert response.status_code == 200, (path, response.status_code)
+
+        try:
+            med, p95 = _percentiles(timed(get, n))
+        except DecryptError:
+            print(f"   {label:<36} skipped: the database was built with other keys (run without --keep)")
+            continue
+        print(f"   {label:<36} median {med:7.1f} ms  p95 {p95:7.1f} ms  {'met' if p95 < 300 else 'NOT met'}")
+
+    rooms = list(
+        AddressNode.objects.filter(kind=Kind.ROOM).order_by("code").values_list("pk", flat=True)[: n + 5]
+    )
+    from ybss.lib.idcard import check_char
+
+    counter = iter(range(10**6))
+
+    def write() -> None:
+        i = next(counter)
+        base = f"1307311990{(i % 12) + 1:02d}{(i % 28) + 1:02d}{i % 1000:03d}"
+        room = AddressNode.objects.get(pk=rooms[i % len(rooms)])
+        # A repeated generated ID is refused by the action; that run is skipped, not measured twice.
+        with contextlib.suppress(ActionError):
+            actions.register_person(
+                None,
+                PersonInput(name="测试", id_number=base + check_char(base)),
+                move_in=MoveIn(room, date(2024, 1, 1)),
+            )
+
+    med, p95 = _percentiles(timed(write, n))
+    print(
+        f"write (register a person moving in): median {med:.1f} ms, p95 {p95:.1f} ms; "
+        "added by statistics: 0 (figures are refreshed on a schedule, writes run no statistics code)"
+    )
+
+
+if __name__ == "__main__":
+    main()
