@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "ybss.houses",
     "ybss.exchange",
     "ybss.campaigns",
+    "ybss.dedupe",
     "ybss.stats",
 ]
 

@@ -7,6 +7,7 @@ from ybss.access import otp
 from ybss.addresses.api import AddressNodeViewSet, RoadViewSet
 from ybss.core.views import start
 from ybss.divisions.api import DivisionViewSet
+from ybss.exchange.feed import ChangeFeedView
 from ybss.houses.api import HouseViewSet
 from ybss.people.api import PersonViewSet
 from ybss.units.api import UnitViewSet
@@ -31,9 +32,12 @@ urlpatterns = [
     path("people/", include("ybss.people.urls")),
     path("audit/", include("ybss.audit.urls")),
     path("access/", include("ybss.access.urls")),
+    path("exchange/export/", include("ybss.exchange.export_urls")),
     path("exchange/", include("ybss.exchange.urls")),
     path("campaigns/", include("ybss.campaigns.urls")),
+    path("dedupe/", include("ybss.dedupe.urls")),
     path("stats/", include("ybss.stats.urls")),
+    path("api/v1/changes", ChangeFeedView.as_view(), name="change-feed"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

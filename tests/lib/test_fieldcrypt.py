@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import os
+from typing import Any
 
 import pytest
 
@@ -304,3 +305,49 @@ def test_decrypt_errors_hide_plaintext_and_token() -> None:
         assert PLAIN not in message
         assert token.split(":")[2][:12] not in message
         assert info.value.__cause__ is None
+
+
+def _error(fn: Any, token: Any) -> str | None:
+    try:
+        fn(token)
+    except DecryptError as exc:
+        return exc.code
+    return None
+
+
+def test_decryptor_answers_exactly_as_decrypt() -> None:
+    """The bulk path (exports) accepts what decrypt accepts and fails with decrypt's errors."""
+    keys = ring(f"k1:{KEY_A},k0:{KEY_B}")
+    old = ring(f"k0:{KEY_B}").encrypt(PLAIN, ID_CONTEXT)
+    fast = keys.decryptor(ID_CONTEXT)
+    for plain in [PLAIN, "13812345678", "张三·阿卜杜拉 🙂", "x" * 1000]:
+        token = keys.encrypt(plain, ID_CONTEXT)
+        assert fast(token) == keys.decrypt(token, ID_CONTEXT) == plain
+    assert fast(old) == PLAIN  # under an older key
+    token = keys.encrypt("a", ID_CONTEXT)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    payload = token.rsplit(":", 1)[1]
+    standard = payload.replace("-", "+").replace("_", "/")
+    bad = [
+        "",
+        PLAIN,
+        "v1:k1:",
+        "v1:k1:AAAA",
+        "v1:k1:" + "A" * 40 + "=",
+        "v1:k1:ab+/",
+        "v2" + token[2:],
+        "v1:k9:" + payload,
+        token.replace("v1:k1:", "v1:k0:"),
+        token[:-1] + alphabet[alphabet.index(token[-1]) ^ 1],  # non-canonical
+        token + "==",
+        "v1:k1:" + payload + "\n",
+        "v1:k1:" + "ｖ" + payload,
+        flip(token, 0),
+        flip(token, -1),
+    ]
+    if standard != payload:
+        bad.append("v1:k1:" + standard)  # the standard alphabet is not the token's
+    for token_ in bad:
+        slow = _error(lambda t: keys.decrypt(t, ID_CONTEXT), token_)
+        assert _error(fast, token_) == slow is not None, token_
+    assert _error(keys.decryptor(PHONE_CONTEXT), token) == "auth"

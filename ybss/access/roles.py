@@ -30,7 +30,9 @@ class Cap:
     PERSON_SEARCH_ID = "person.search_id"  # search by a full ID number, with a stated purpose
     PERSON_EDIT = "person.edit"
     PERSON_EXPORT = "person.export"
+    PERSON_DEDUPE = "person.dedupe"  # review suspected duplicates, merge and undo merges
     DATA_IMPORT = "data.import"  # bulk spreadsheet imports into the registry
+    CHANGE_FEED = "exchange.feed"  # the change feed: which records changed, by key only
     CAMPAIGN_MANAGE = "campaign.manage"  # set up collection campaigns, assign work, draw re-checks
     CAMPAIGN_COLLECT = "campaign.collect"  # visit assigned addresses and field re-checks
     CAMPAIGN_REVIEW = "campaign.review"  # approve or reject what collectors submit
@@ -49,7 +51,9 @@ CAPABILITY_LABELS = {
     Cap.PERSON_SEARCH_ID: "按完整证件号查询（须说明事由）",
     Cap.PERSON_EDIT: "采集、修改人员信息",
     Cap.PERSON_EXPORT: "导出（须说明事由）",
+    Cap.PERSON_DEDUPE: "核查重复人员、合并与撤销合并",
     Cap.DATA_IMPORT: "批量导入",
+    Cap.CHANGE_FEED: "读取变更订阅（只含记录编号）",
     Cap.CAMPAIGN_MANAGE: "组织采集活动（建活动、分任务、抽取复核）",
     Cap.CAMPAIGN_COLLECT: "上门采集与实地复核",
     Cap.CAMPAIGN_REVIEW: "审核采集结果",
@@ -79,6 +83,7 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.PERSON_UNMASK,
             Cap.PERSON_SEARCH_ID,
             Cap.PERSON_EDIT,
+            Cap.PERSON_DEDUPE,
             Cap.CAMPAIGN_COLLECT,
             Cap.CAMPAIGN_REVIEW,
             Cap.STATS_VIEW,
@@ -93,10 +98,12 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.PERSON_UNMASK,
             Cap.PERSON_SEARCH_ID,
             Cap.PERSON_EDIT,
+            Cap.PERSON_DEDUPE,
             Cap.PERSON_EXPORT,
             Cap.DATA_IMPORT,
             Cap.CAMPAIGN_MANAGE,
             Cap.CAMPAIGN_REVIEW,
+            Cap.CHANGE_FEED,
             Cap.STATS_VIEW,
             Cap.USERS_MANAGE,
         }

@@ -17,7 +17,8 @@ from .models import ApiToken
 from .roles import Cap
 from .scope import Scope
 
-READ_CAPS = frozenset({Cap.ADDRESS_VIEW, Cap.PERSON_LIST})
+# The change feed names changed records by key only, less than the masked lists show.
+READ_CAPS = frozenset({Cap.ADDRESS_VIEW, Cap.PERSON_LIST, Cap.CHANGE_FEED})
 WRITE_CAPS = frozenset({Cap.ADDRESS_EDIT, Cap.PERSON_EDIT})
 
 

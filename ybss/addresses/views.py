@@ -135,6 +135,18 @@ def road_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def search_nodes(user: Any, q: str, within: str = "") -> Any:
+    """Addresses in use whose standard text holds every word of ``q``, under ``within``
+    (a division or address code) when given: what the search page lists and what
+    exporting it exports. With neither, every address in use in the jurisdiction."""
+    qs = scoped(user, AddressNode.objects.all(), "code").filter(status=Status.IN_USE)
+    if q:
+        qs = qs.search(q)
+    if within:
+        qs = qs.within(within)
+    return qs.order_by("code")
+
+
 @requires(Cap.ADDRESS_VIEW)
 def search(request: HttpRequest) -> HttpResponse:
     """Words of the standard text first; a whole free-text address goes through the engine."""
@@ -143,10 +155,7 @@ def search(request: HttpRequest) -> HttpResponse:
     results = None
     matches: list[tuple[AddressNode, float]] = []
     if q:
-        qs = _nodes(request).search(q).filter(status=Status.IN_USE).order_by("code")
-        if within:
-            qs = qs.within(within)
-        results = _page(request, qs)
+        results = _page(request, search_nodes(request.user, q, within))
         if not results.paginator.count and len(q) >= 6:
             matches = _free_text_matches(request, q)
     return render(

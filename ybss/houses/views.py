@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from ybss.access.decorators import requires
@@ -176,12 +177,39 @@ def tenancy_end(request: HttpRequest, pk: int) -> HttpResponse:
     return form_page(request, form, _("结束租赁：%(address)s") % {"address": tenancy.house.address.full_text})
 
 
+FINDINGS = {
+    "rented_without_tenancy": gettext_lazy("用途为出租但无在租记录"),
+    "tenancies_on_self": gettext_lazy("标为自住但有在租记录"),
+}
+
+
+def houses_in_scope(user: Any) -> Any:
+    return scoped(user, House.objects.select_related("address"), "address__code")
+
+
+def tenancies_in_scope(user: Any) -> Any:
+    return scoped(user, Tenancy.objects.select_related("house", "house__address"), "house__address__code")
+
+
+def filter_houses(user: Any, finding: str = "") -> Any:
+    """Active houses in the jurisdiction, or those behind one of the quality findings:
+    what exporting houses exports."""
+    houses = houses_in_scope(user)
+    if finding == "rented_without_tenancy":
+        houses = quality.rented_without_current_tenancy(houses)
+    elif finding == "tenancies_on_self":
+        houses = houses.filter(
+            pk__in=quality.tenancies_on_self_occupied(tenancies_in_scope(user)).values("house_id")
+        )
+    else:
+        houses = houses.filter(active=True)
+    return houses.order_by("address__code", "pk")
+
+
 @requires(Cap.PERSON_LIST)
 def quality_findings(request: HttpRequest) -> HttpResponse:
-    houses = scoped(request.user, House.objects.select_related("address"), "address__code")
-    tenancies = scoped(
-        request.user, Tenancy.objects.select_related("house", "house__address"), "house__address__code"
-    )
+    houses = houses_in_scope(request.user)
+    tenancies = tenancies_in_scope(request.user)
     return render(
         request,
         "houses/quality.html",

@@ -171,10 +171,14 @@ def index_key(doc_type: str, number: str) -> str:
     return number if doc_type == DocType.RESIDENT_ID else f"{doc_type}:{number}"
 
 
-def find_by_id_number(doc_type: str, number: str) -> Person | None:
+def find_by_id_number(doc_type: str, number: str, *, follow_merged: bool = True) -> Person | None:
+    """The person holding this number; for a record merged into another (ybss.dedupe), the survivor."""
     indexes = crypto.index_values(ID_NUMBER, index_key(doc_type, number))
     # No ordering: with ORDER BY id, PostgreSQL may walk the whole primary key looking for a miss.
-    return next(iter(Person.objects.filter(id_number_index__in=indexes).order_by()[:1]), None)
+    person = next(iter(Person.objects.filter(id_number_index__in=indexes).order_by()[:1]), None)
+    while follow_merged and person is not None and person.merged_into_id is not None:
+        person = person.merged_into
+    return person
 
 
 def same_name_and_birth(pairs: set[tuple[str, date]]) -> dict[tuple[str, date], list[Person]]:
@@ -305,7 +309,7 @@ def update_person(
         raise ActionError("该记录已被他人修改，请刷新后重试。", field="version", code="conflict")
     values = clean_person(data)
     check_photo(photo)
-    other = find_by_id_number(values["doc_type"], values["id_number"])
+    other = find_by_id_number(values["doc_type"], values["id_number"], follow_merged=False)
     if other is not None and other.pk != current.pk:
         raise ActionError("该证件号码已登记在另一人员名下。", field="id_number", code="duplicate")
     changes: dict[str, Any] = {}

@@ -83,6 +83,16 @@ class Person(models.Model):
     last_confirmed = models.DateField(_("最近核实日期"), default=date.today)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # A duplicate record merged into another (ybss.dedupe): kept, with its history, so the
+    # merge can be undone; it no longer appears in lists and searches.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_records",
+        verbose_name=_("已合并到"),
+    )
 
     class Meta:
         verbose_name = _("实有人口")
@@ -112,6 +122,9 @@ VERSION_ACTIONS = {
     "move_in": _("迁入"),
     "move_out": _("迁出"),
     "confirm": _("核实"),
+    "merge": _("合并重复记录"),
+    "merged": _("并入另一记录"),
+    "unmerge": _("撤销合并"),
 }
 
 

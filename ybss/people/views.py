@@ -35,13 +35,16 @@ from ybss.lib.phone import PhoneError, mask_phone, normalize_phone
 from . import actions
 from .actions import DWELLING_KINDS, MoveIn
 from .forms import MoveInForm, MoveOutForm, PersonForm, PurposeForm, RelocateForm, SearchForm
-from .models import PHONE, Person, Residence
+from .models import PHONE, Person, PersonVersion, Residence
 
 
 def people_in_scope(user: Any) -> QuerySet[Person]:
-    """Everyone living, or registered, inside the user's jurisdiction."""
+    """Everyone living, or registered, inside the user's jurisdiction; a record merged
+    into another (ybss.dedupe) is no longer listed."""
     scope = scope_for(user)
-    return Person.objects.filter(scope.q("residence_code") | scope.q("domicile_code"))
+    return Person.objects.filter(
+        scope.q("residence_code") | scope.q("domicile_code"), merged_into__isnull=True
+    )
 
 
 def name_matches(people: QuerySet[Person], q: str) -> QuerySet[Person]:
@@ -56,6 +59,23 @@ def name_matches(people: QuerySet[Person], q: str) -> QuerySet[Person]:
     if starting.exists():
         return starting
     return people.filter(Q(name__contains=q) | Q(former_names__icontains=q))
+
+
+def search_people(user: Any, q: str) -> QuerySet[Person]:
+    """What the search page lists for ``q``, and what exporting that list exports:
+    by phone (exact, blind index) when ``q`` looks like one, else by name; everyone
+    in the jurisdiction when ``q`` is empty."""
+    people = people_in_scope(user)
+    q = q.strip()
+    if not q:
+        return people
+    try:
+        phone = normalize_phone(q) if sum(c.isdigit() for c in q) >= 7 else None
+    except PhoneError:
+        phone = None
+    if phone:
+        return people.filter(phone_index__in=crypto.index_values(PHONE, phone))
+    return name_matches(people, q)
 
 
 def masked(person: Person) -> dict[str, Any]:
@@ -111,9 +131,15 @@ def move_in_new(request: HttpRequest, address_pk: int) -> HttpResponse:
     address = get_object_or_404(scoped(request.user, AddressNode.objects.all(), "code"), pk=address_pk)
     person_form = PersonForm(request.POST or None, request.FILES or None)
     move_form = MoveInForm(request.POST or None)
+    duplicates: list[dict[str, Any]] = []
     if request.method == "POST" and person_form.is_valid() and move_form.is_valid():
         move = _move(address, move_form.cleaned_data)
+        # Likely duplicates are shown first; saving anyway takes ticking "not the same person".
+        if not request.POST.get("not_duplicate"):
+            duplicates = _likely_duplicates(request.user, person_form.person_input())
         try:
+            if duplicates:
+                raise ActionError(_("可能已登记过此人，请先核对下列人员。"), code="possible_duplicate")
             person = actions.register_person(
                 request.user, person_form.person_input(), photo=request.FILES.get("photo"), move_in=move
             )
@@ -129,9 +155,22 @@ def move_in_new(request: HttpRequest, address_pk: int) -> HttpResponse:
     return render(
         request,
         "people/move_in.html",
-        {"address": address, "person_form": person_form, "move_form": move_form},
+        {"address": address, "person_form": person_form, "move_form": move_form, "duplicates": duplicates},
         status=400 if bound else 200,
     )
+
+
+def _likely_duplicates(user: Any, data: actions.PersonInput) -> list[dict[str, Any]]:
+    """Registered people (inside the user's jurisdiction) who may be the one about to be registered."""
+    from ybss.dedupe.actions import likely_duplicates
+
+    try:
+        values = actions.clean_person(data)
+    except ActionError:
+        return []  # register_person names the bad field
+    hits = likely_duplicates(values["name"], values["id_number"], values["birth_date"], values["phone"])
+    visible = set(people_in_scope(user).filter(pk__in=[p.pk for p, _ in hits]).values_list("pk", flat=True))
+    return [{**masked(p), "score": score} for p, score in hits if p.pk in visible]
 
 
 def _person_or_404(request: HttpRequest, pk: int) -> Person:
@@ -164,7 +203,10 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "id_number": person.id_number,
                     "phone": person.phone,
                     "residences": residences,
-                    "versions": person.versions.order_by("-version")[:30],
+                    # With the history of records merged into this one (ybss.dedupe).
+                    "versions": PersonVersion.objects.filter(
+                        Q(person=person) | Q(person__merged_into=person)
+                    ).order_by("-at", "-id")[:30],
                     "can_edit": scope.can(Cap.PERSON_EDIT)
                     and bool(person.residence_code)
                     and scope.covers(person.residence_code),
@@ -296,16 +338,7 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.POST or None)
     page = None
     if form.is_valid() and form.cleaned_data["q"].strip():
-        q = form.cleaned_data["q"].strip()
-        people = people_in_scope(request.user)
-        try:
-            phone = normalize_phone(q) if sum(c.isdigit() for c in q) >= 7 else None
-        except PhoneError:
-            phone = None
-        if phone:
-            people = people.filter(phone_index__in=crypto.index_values(PHONE, phone))
-        else:
-            people = name_matches(people, q)
+        people = search_people(request.user, form.cleaned_data["q"])
         page = CappedPaginator(people.order_by("name", "pk"), 50).get_page(request.POST.get("page"))
         page.object_list = [masked(p) for p in page.object_list]
     return render(request, "people/search.html", {"form": form, "page": page, "purpose_form": PurposeForm()})

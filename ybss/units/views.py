@@ -65,27 +65,31 @@ def history_rows(rows: Any, *models: type[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _units(request: HttpRequest) -> Any:
-    return scoped(request.user, Unit.objects.select_related("address"), "address__code")
-
-
 def _can_edit(request: HttpRequest, code: str) -> bool:
     scope = scope_for(request.user)
     return scope.can(Cap.PERSON_EDIT) and scope.covers(code)
 
 
-@requires(Cap.PERSON_LIST)
-def unit_list(request: HttpRequest) -> HttpResponse:
-    qs = _units(request).order_by("name", "id")
-    industry = request.GET.get("industry", "")
+def filter_units(user: Any, *, q: str = "", industry: str = "", expiring: str = "") -> Any:
+    """The units the list shows for these filters, and what exporting the list exports.
+    Filters outside their allowed values are ignored, as the list page always did."""
+    qs = scoped(user, Unit.objects.select_related("address"), "address__code").order_by("name", "id")
     if industry in SpecialIndustry.values:
         qs = qs.with_industry(industry)
-    expiring = request.GET.get("expiring", "")
     if expiring.isdigit() and int(expiring) in EXPIRY_WINDOWS:
         qs = qs.licences_expiring(int(expiring))
-    q = request.GET.get("q", "").strip()[:50]
+    q = q.strip()[:50]
     if q:
         qs = qs.filter(name__contains=q)
+    return qs
+
+
+@requires(Cap.PERSON_LIST)
+def unit_list(request: HttpRequest) -> HttpResponse:
+    industry = request.GET.get("industry", "")
+    expiring = request.GET.get("expiring", "")
+    q = request.GET.get("q", "").strip()[:50]
+    qs = filter_units(request.user, q=q, industry=industry, expiring=expiring)
     page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(u, mask_phone(u.contact_phone) if u.contact_phone_enc else "") for u in page]
     return render(
