@@ -152,3 +152,27 @@ def test_unmask_and_export_need_a_purpose_and_the_role(
     # A county supervisor reads masked lists but may neither unmask nor export.
     assert bob_client.post("/test/residents/unmask/", PURPOSE).status_code == 403
     assert bob_client.post("/test/residents/export/", PURPOSE).status_code == 403
+
+
+def test_subject_report_neutralizes_formulas_typed_as_purposes(
+    alice_client: Client, zhang: Resident, django_user_model: Any
+) -> None:
+    import csv
+    import io
+
+    from tests.conftest import COUNTY, make_user
+    from ybss.access.models import Jurisdiction
+    from ybss.access.roles import Role
+
+    typed = '=HYPERLINK("http://evil.invalid","点我")'
+    assert (
+        alice_client.post(f"/test/residents/{zhang.pk}/", {**PURPOSE, "reason_text": typed}).status_code
+        == 200
+    )
+    auditor = make_user("erin", Role.AUDITOR, COUNTY, kind=Jurisdiction.Kind.COUNTY_BUREAU)
+    client = Client()
+    client.force_login(auditor)
+    report = client.get("/audit/subject.csv", {"kind": "person", "key": str(zhang.pk)})
+    rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    texts = [row[7] for row in rows[1:]]
+    assert "'" + typed in texts and typed not in texts

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from ybss.access.decorators import requires
 from ybss.access.roles import Cap
 from ybss.core.paging import CappedPaginator
+from ybss.lib.sheetwriter import neutralize
 
 from . import log
 from .models import Action, AuditEvent, AuditFlag
@@ -103,12 +104,13 @@ def subject_report(request: HttpRequest) -> HttpResponse:
             [
                 e.seq,
                 timezone.localtime(e.at).isoformat(timespec="seconds"),
-                e.actor_name,
+                # Account names and purposes are typed by users: never a formula in a spreadsheet.
+                neutralize(e.actor_name),
                 e.ip,
                 e.get_action_display(),
                 e.get_outcome_display(),
-                e.reason_code,
-                e.reason_text,
+                neutralize(e.reason_code),
+                neutralize(e.reason_text),
             ]
         )
     return response
