@@ -37,6 +37,7 @@ run: install .env
 	$(BIN)/ybss migrate --verbosity 0
 	$(BIN)/ybss load-divisions --all
 	$(BIN)/ybss demo
+	$(BIN)/ybss stats refresh
 	@echo "打开 http://$(HOST):$(PORT)/ ，用上面打印的演示账号登录。"
 	$(BIN)/ybss serve --host $(HOST) --port $(PORT)
 

@@ -91,3 +91,11 @@ def test_demo_is_reproducible_and_prints_a_fresh_password(capsys: pytest.Capture
     pw2 = out2.split("演示密码：")[1].split()[0]
     assert pw1 != pw2 and len(pw1) >= 10
     assert "演示地址已存在" in out2
+    # A running campaign over the demo community, assigned to demo-collector, once.
+    from ybss.campaigns.models import Campaign, WorkItem
+
+    assert "已建立演示采集活动" in out1 and "演示采集活动已存在" in out2
+    campaign = Campaign.objects.get()
+    assert campaign.status == Campaign.Status.ACTIVE
+    items = WorkItem.objects.filter(campaign=campaign)
+    assert items.exists() and not items.filter(assignee__isnull=True).exists()

@@ -72,12 +72,38 @@ class Command(BaseCommand):
                 f"用时 {people.seconds:.1f} 秒）。"
             )
         accounts = self._demo_users()
+        self._demo_campaign()
         self.stdout.write("")
         self.stdout.write("演示账号（密码只显示这一次；再次运行 ybss demo 会重新生成）：")
         for username, role, place, password in accounts:
             self.stdout.write(f"  {username:<16} {password:<14} {role}，{place}")
         self.stdout.write(f"演示账号：{DEMO_USER}")
         self.stdout.write(f"演示密码：{accounts[0][3]}")
+
+    def _demo_campaign(self) -> None:
+        """A running collection campaign over the demo community, its work with demo-collector."""
+        from datetime import date, timedelta
+
+        from ybss.campaigns import actions as campaigns
+        from ybss.campaigns.models import Campaign
+
+        name = "演示 冬季集中采集"
+        if Campaign.objects.filter(name=name).exists():
+            self.stdout.write("演示采集活动已存在，保留原数据。")
+            return
+        users = get_user_model().objects
+        admin, collector = users.get(username=DEMO_USER), users.get(username="demo-collector")
+        campaign = campaigns.create_campaign(
+            admin,
+            name=name,
+            area_codes=[DEMO_COMMUNITY],
+            starts_on=date.today(),
+            ends_on=date.today() + timedelta(days=30),
+        )
+        count = campaigns.build_work_list(admin, campaign)
+        campaigns.assign(admin, campaign, [collector])
+        campaigns.set_status(admin, campaign, Campaign.Status.ACTIVE)
+        self.stdout.write(f"已建立演示采集活动“{name}”：{count} 个待采集地址，分配给 demo-collector。")
 
     def _demo_users(self) -> list[tuple[str, str, str, str]]:
         """One account per role on a realistic jurisdiction tree for the county."""
