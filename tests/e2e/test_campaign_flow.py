@@ -208,3 +208,24 @@ def test_campaign_from_setup_to_recheck(page: Any, live_server: Any) -> None:
     assert (figures.expected, figures.collected, figures.revisit, figures.open) == (6, 1, 1, 4)
     assert (figures.checked, figures.confirmed) == (7, 6)
     assert officer.pk == Visit.objects.exclude(reviewer=None).values_list("reviewer", flat=True).first()
+    _logout(page)
+
+    # 5. The dashboard: the rates it shows equal a count made here straight from the visits.
+    _login(page, base, "station")
+    page.goto(f"{base}/campaigns/{campaign.pk}/")
+    page.wait_for_selector("#progress-table")
+    expected = WorkItem.objects.filter(campaign=campaign).count()
+    final: dict[int, str] = {}
+    for visit in Visit.objects.filter(campaign=campaign, kind="visit", state="approved").order_by("pk"):
+        final[visit.item_id] = visit.outcome
+    gone = sum(1 for o in final.values() if o in ("demolished", "wrong_address"))
+    collected = sum(1 for o in final.values() if o in ("collected", "vacant"))
+    checks = RecheckItem.objects.filter(draw__campaign=campaign, state="done")
+    checked = sum(c.fields_checked for c in checks)
+    confirmed = sum(c.fields_confirmed for c in checks)
+    shown_collection = float(page.get_attribute("#collection-rate", "data-value") or "nan")
+    shown_accuracy = float(page.get_attribute("#accuracy-rate", "data-value") or "nan")
+    assert abs(shown_collection - collected / (expected - gone)) < 1e-4
+    assert abs(shown_accuracy - confirmed / checked) < 1e-4
+    page.wait_for_selector("body[data-charts=ready]")  # ECharts, served by ybss itself, drew the charts
+    page.screenshot(path=str(SHOTS / "campaign-dashboard.png"), full_page=True)
