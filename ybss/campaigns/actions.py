@@ -376,7 +376,7 @@ def submit_visit(
         return existing, False
     try:
         with transaction.atomic():
-            return _submit(actor, item, outcome, key, occupants or [], confirmed or [], note), True
+            return _submit(actor, item, outcome, key, occupants or [], confirmed or [], note)
     except IntegrityError:
         # The same key arrived twice at once: the other request made it.
         again = Visit.objects.filter(collector_id=getattr(actor, "pk", None), idempotency_key=key).first()
@@ -393,8 +393,12 @@ def _submit(
     occupants: list[Occupant],
     confirmed: list[int],
     note: str,
-) -> Visit:
+) -> tuple[Visit, bool]:
     item = WorkItem.objects.select_for_update().select_related("campaign").get(pk=item.pk)
+    # The same form may have arrived while this request waited for the lock: that one stands.
+    first = Visit.objects.filter(collector_id=getattr(actor, "pk", None), idempotency_key=key).first()
+    if first is not None:
+        return first, False
     campaign = item.campaign
     if _is_user(actor) and item.assignee_id != actor.pk:
         raise ActionError("该地址不在您的采集任务中。", field="item", code="not_assigned")
@@ -454,7 +458,7 @@ def _submit(
             "confirmed": len(payload.get("confirmed", [])),
         },
     )
-    return visit
+    return visit, True
 
 
 def _reviewable(actor: Any, visit: Visit) -> Visit:
