@@ -113,3 +113,21 @@ def test_furthest_behind_lists_lowest_rates_first(world: World) -> None:
     campaign = _progress_world(world)
     (community,) = Progress(campaign, world.admin).furthest_behind()
     assert community.rates.collection_rate == (Decimal(2) / Decimal(7)).quantize(Decimal("0.0001"))
+
+
+def test_areas_finer_than_a_community_are_counted_exactly(world: World) -> None:
+    campaign = _progress_world(world)
+    building = world.rooms[0].parent
+    assert building is not None
+    grid = Jurisdiction.objects.create(
+        name="一号楼网格", kind=Jurisdiction.Kind.GRID, prefixes=[building.code]
+    )
+    progress = Progress(campaign, world.admin)
+    node = progress.node(f"j:{grid.pk}")
+    direct = actions.rates(campaign, prefix=building.code)
+    assert node.rates.expected == direct.expected == 4
+    assert node.rates.collected == direct.collected
+    # And a community summed from the per-community table equals the direct count.
+    assert progress.node(f"c:{world.community.code}").rates == actions.rates(
+        campaign, prefix=world.community.code
+    )

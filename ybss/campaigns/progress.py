@@ -29,6 +29,8 @@ from ybss.divisions.models import Division
 from .actions import Rates, _rates_from
 from .models import COUNTS_AS_COLLECTED, Campaign, RecheckItem, WorkItem
 
+Counts = dict[tuple[str, str], int]  # (state, outcome) -> work items
+
 
 @dataclass
 class Node:
@@ -54,6 +56,52 @@ class Progress:
         self.checks = RecheckItem.objects.filter(
             draw__campaign=campaign, state=RecheckItem.State.DONE
         ).filter(scope.q("visit__item__code"))
+        self._communities: tuple[dict[str, Counts], dict[str, list[tuple[int, int]]]] | None = None
+
+    # ------------------------------------------------------------ the community table
+
+    def _by_community(self) -> tuple[dict[str, Counts], dict[str, list[tuple[int, int]]]]:
+        """Counts per community, read once per page: every area of division size is a sum of them.
+
+        A station, a township or the campaign is then one pass over a few hundred rows
+        instead of a query over the whole work list each.
+        """
+        if self._communities is None:
+            counts: dict[str, Counts] = defaultdict(lambda: defaultdict(int))
+            for row in self.items.values("area_code", "state", "outcome").annotate(n=Count("pk")):
+                counts[row["area_code"]][(row["state"], row["outcome"])] += row["n"]
+            checks: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            for area, checked, confirmed in self.checks.values_list(
+                "visit__item__area_code", "fields_checked", "fields_confirmed"
+            ):
+                checks[area].append((checked, confirmed))
+            self._communities = (counts, checks)
+        return self._communities
+
+    def _summed(self, prefixes: list[str] | None) -> Rates | None:
+        """Rates over the communities under ``prefixes`` (all with None); None when a prefix
+        is finer than a community (an address code), which needs its own query."""
+        if prefixes is not None and any(len(p) > 12 or "-" in p for p in prefixes):
+            return None
+        counts, checks = self._by_community()
+        total: Counts = defaultdict(int)
+        done: list[tuple[int, int]] = []
+        for area, by_state in counts.items():
+            if prefixes is None or any(area.startswith(p) for p in prefixes):
+                for state, n in by_state.items():
+                    total[state] += n
+        for area, pairs in checks.items():
+            if prefixes is None or any(area.startswith(p) for p in prefixes):
+                done.extend(pairs)
+        return _rates_from(total, done)
+
+    def _prefixes(self, key: str) -> list[str] | None:
+        if key.startswith("j:"):
+            place = Jurisdiction.objects.filter(pk=int(key[2:])).first()
+            return place.all_prefixes() if place is not None else []
+        if key.startswith("c:"):
+            return [key[2:]]
+        return None
 
     # ------------------------------------------------------------ one node
 
@@ -84,6 +132,10 @@ class Progress:
 
     def node(self, key: str = "") -> Node:
         items_q, checks_q, label = self._filters(key)
+        if not key.startswith("u:"):
+            summed = self._summed(self._prefixes(key))
+            if summed is not None:
+                return Node(key, label, summed)
         return Node(
             key, label, self._rates(self.items.filter(items_q), self.checks.filter(checks_q)), key[:2] == "u:"
         )
@@ -104,20 +156,21 @@ class Progress:
             stations = self._stations()
             if stations:
                 return self._nonempty([self.node(f"j:{s.pk}") for s in stations])
-            return self._by_length(items_q, checks_q, 9)
+            return self._by_length(items_q, checks_q, 9, None)
         if key.startswith("j:"):
             kids = Jurisdiction.objects.filter(parent_id=int(key[2:])).order_by("name")
             if kids:
                 return self._nonempty([self.node(f"j:{k.pk}") for k in kids])
             place = Jurisdiction.objects.filter(pk=int(key[2:])).first()
             if place is not None and place.kind != Jurisdiction.Kind.GRID:
-                return self._by_length(items_q, checks_q, 12)  # no tree drawn below: its communities
+                # no tree drawn below: its communities
+                return self._by_length(items_q, checks_q, 12, self._prefixes(key))
             return self._collectors(items_q, checks_q, key)
         code = key[2:]
         if len(code) < 9:
-            return self._by_length(items_q, checks_q, 9)
+            return self._by_length(items_q, checks_q, 9, [code])
         if len(code) < 12:
-            return self._by_length(items_q, checks_q, 12)
+            return self._by_length(items_q, checks_q, 12, [code])
         return self._collectors(items_q, checks_q, key)
 
     def _stations(self) -> list[Jurisdiction]:
@@ -138,7 +191,11 @@ class Progress:
             kept.setdefault(prefixes, station)
         return sorted(kept.values(), key=lambda s: s.name)
 
-    def _by_length(self, items_q: Q, checks_q: Q, length: int) -> list[Node]:
+    def _by_length(
+        self, items_q: Q, checks_q: Q, length: int, prefixes: list[str] | None = None
+    ) -> list[Node]:
+        if prefixes is None or not any(len(p) > 12 or "-" in p for p in prefixes):
+            return self._from_communities(length, prefixes)
         groups: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
         rows = (
             self.items.filter(items_q)
@@ -158,6 +215,24 @@ class Progress:
         names = dict(Division.objects.filter(code__in=list(groups)).values_list("code", "name"))
         return [
             Node(f"c:{code}", names.get(code, code), _rates_from(groups[code], checks.get(code, [])))
+            for code in sorted(groups)
+        ]
+
+    def _from_communities(self, length: int, prefixes: list[str] | None) -> list[Node]:
+        """Areas of ``length`` digits (townships 9, communities 12) summed from the community table."""
+        counts, checks = self._by_community()
+        groups: dict[str, Counts] = defaultdict(lambda: defaultdict(int))
+        done: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for area, by_state in counts.items():
+            if prefixes is None or any(area.startswith(p) for p in prefixes):
+                for state, n in by_state.items():
+                    groups[area[:length]][state] += n
+        for area, pairs in checks.items():
+            if prefixes is None or any(area.startswith(p) for p in prefixes):
+                done[area[:length]].extend(pairs)
+        names = dict(Division.objects.filter(code__in=list(groups)).values_list("code", "name"))
+        return [
+            Node(f"c:{code}", names.get(code, code), _rates_from(groups[code], done.get(code, [])))
             for code in sorted(groups)
         ]
 
@@ -213,7 +288,7 @@ class Progress:
 
     def furthest_behind(self, limit: int = 5) -> list[Node]:
         """The communities with the lowest collection rate."""
-        nodes = self._by_length(Q(), Q(), 12)
+        nodes = self._from_communities(12, None)
         return sorted(nodes, key=lambda n: (n.rates.collection_rate or 0, -n.rates.expected))[:limit]
 
 
