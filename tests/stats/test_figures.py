@@ -245,3 +245,15 @@ def test_freshness_cut_off_is_the_stale_rule_on_every_day_of_a_leap_year() -> No
                 assert (confirmed < figures.confirmed_cutoff(today, months)) == _older_than(
                     confirmed, today, months
                 )
+
+
+def test_a_record_merged_into_another_is_counted_once(world: dict[str, Any]) -> None:
+    from ybss.people.models import Person
+
+    figures.refresh(world["today"])
+    before = figures.for_prefixes(["130731"], world["today"])["pop:total"]
+    living = Person.objects.exclude(residence_code="").order_by("pk")
+    survivor, copy = living[0], living[1]
+    Person.objects.filter(pk=copy.pk).update(merged_into=survivor)
+    figures.refresh(world["today"])
+    assert figures.for_prefixes(["130731"], world["today"])["pop:total"] == before - 1

@@ -143,10 +143,11 @@ class Spec:
 
 
 def _kind_qs(kind: str) -> QuerySet[Any]:
+    # A record merged into another (ybss.dedupe) is the same person counted once, as the survivor.
     if kind == "person":
-        return categories.annotate(Person.objects.all())
+        return categories.annotate(Person.objects.filter(merged_into__isnull=True))
     if kind == "residence":
-        return Residence.objects.filter(is_main=True)
+        return Residence.objects.filter(is_main=True, person__merged_into__isnull=True)
     if kind == "house":
         return House.objects.filter(active=True)
     if kind == "unit":
