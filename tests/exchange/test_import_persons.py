@@ -128,6 +128,12 @@ def test_near_duplicate_of_an_existing_person_is_held_back(tmp_path: Path, rooms
     job.save()
     job = importing.commit(importing.check(job, None), None)
     assert job.status == ImportStatus.DONE and Person.objects.count() == 2
+    # The decision is remembered: the duplicate queue will not propose the pair.
+    from ybss.dedupe.models import DuplicatePair
+
+    pair = DuplicatePair.objects.get()
+    assert pair.status == "different"
+    assert {pair.person_l_id, pair.person_r_id} == set(Person.objects.values_list("pk", flat=True))
 
 
 def test_same_name_and_birth_with_a_distant_number_is_not_a_duplicate(

@@ -368,6 +368,27 @@ def mark_different(actor: Any, pair: DuplicatePair) -> DuplicatePair:
     return current
 
 
+@transaction.atomic
+def remember_different(actor: Any, first: Person, second: Person, reason: str) -> DuplicatePair:
+    """Someone already decided elsewhere (an import row confirmed "不是同一人"): never propose the pair."""
+    left, right = sorted((first.pk, second.pk))
+    pair, _ = DuplicatePair.objects.get_or_create(
+        person_l_id=left, person_r_id=right, defaults={"score": 0.0, "explanation": []}
+    )
+    pair.status = PairStatus.DIFFERENT
+    pair.decided_by = _user(actor)
+    pair.decided_by_name = _actor_name(actor)
+    pair.decided_at = timezone.now()
+    pair.save()
+    log.record(
+        actor,
+        Action.CHANGE,
+        targets=[("person", left), ("person", right)],
+        extra={"dedupe_pair": pair.pk, "decision": "different", "reason": reason[:100]},
+    )
+    return pair
+
+
 def _version(actor: Any, person: Person, action: str, changes: dict[str, Any], reason: str) -> None:
     Person.objects.filter(pk=person.pk).update(version=F("version") + 1, updated_at=timezone.now())
     person.refresh_from_db()

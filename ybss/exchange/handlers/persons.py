@@ -10,7 +10,7 @@ as possible duplicates until someone decides.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -114,6 +114,8 @@ class PersonRow:
     person: Person | None = None
     relocate: bool = False
     changes: bool = False
+    # Registered people a person confirmed "不是同一人" for this row; remembered once it is saved.
+    not_same: list[int] = field(default_factory=list)
 
 
 class PersonsHandler:
@@ -361,7 +363,10 @@ class PersonsHandler:
             same = self.new_people.setdefault(pair, [])
             if len(same) < 20:  # enough to catch a typo; bounded for files full of one name
                 same.append((plan.row, number))
-            if decided or not (hits or rows):
+            if decided:
+                row.not_same = hits
+                continue
+            if not (hits or rows):
                 continue
             where = "、".join([f"已登记人员 #{pk}" for pk in hits] + [f"本文件第 {r} 行" for r in rows])
             plan.problems.append(
@@ -380,11 +385,21 @@ class PersonsHandler:
         if creates:
             batch = [(p.payload.data, p.payload.move) for p in creates]
             try:
-                actions.bulk_register(self.actor, batch, cleaned_values=[p.payload.values for p in creates])
+                made = actions.bulk_register(
+                    self.actor, batch, cleaned_values=[p.payload.values for p in creates]
+                )
             except ActionError as exc:
                 raise ActionError(
                     f"{exc.message}（批次从第 {creates[0].row} 行起）", exc.field, exc.code
                 ) from exc
+            decided = [(p.payload, new) for p, new in zip(creates, made, strict=True) if p.payload.not_same]
+            if decided:
+                # "不是同一人" confirmed on the report: the duplicate queue never proposes the pair.
+                from ybss.dedupe.actions import remember_different
+
+                for decided_row, new in decided:
+                    for other in Person.objects.filter(pk__in=decided_row.not_same):
+                        remember_different(self.actor, new, other, self.reason)
         for plan in plans:
             if plan.op != "update":
                 continue
