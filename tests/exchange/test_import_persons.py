@@ -238,3 +238,18 @@ def test_cancel_during_commit_leaves_nothing(tmp_path: Path, rooms: list[Address
     assert job.status == ImportStatus.CANCELLED
     assert Person.objects.count() == 0
     assert AuditEvent.objects.filter(action="import", extra__result="cancelled").exists()
+
+
+def test_a_number_of_a_merged_duplicate_is_refused(tmp_path: Path, rooms: list[AddressNode]) -> None:
+    number = make_id(seq="611")
+    _run(
+        write_csv(
+            tmp_path / "a.csv",
+            [person_row("吕方", number, rooms[0]), person_row("吕圆", make_id(seq="622"), rooms[1])],
+        )
+    )
+    copy, survivor = Person.objects.get(name="吕方"), Person.objects.get(name="吕圆")
+    Person.objects.filter(pk=copy.pk).update(merged_into=survivor)
+    job = _run(write_csv(tmp_path / "b.csv", [person_row("吕方", number, rooms[2])]))
+    assert job.status == ImportStatus.CHECKED
+    assert job.problems.get().code == "merged"

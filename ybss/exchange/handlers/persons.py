@@ -312,6 +312,15 @@ class PersonsHandler:
                     code="out_of_scope",
                 )
                 return
+        if person.merged_into_id is not None:
+            plan.add(
+                "id_number",
+                f"该证件号码属于已并入人员 #{person.merged_into_id} 的重复记录，"
+                "请核对后使用保留记录的证件号码。",
+                raw.get("id_number"),
+                code="merged",
+            )
+            return
         values = row.values
         differs = [
             name for name in PERSON_FIELDS if name != "phone" and getattr(person, name) != values[name]
