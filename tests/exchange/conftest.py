@@ -11,27 +11,11 @@ import pytest
 
 from ybss.addresses import actions as address_actions
 from ybss.addresses.models import AddressNode
+from ybss.exchange.handlers.persons import COLUMNS as PERSON_COLUMNS
 from ybss.lib.idcard import check_char
 
-HEADERS = [
-    "姓名",
-    "证件类型",
-    "证件号码",
-    "性别",
-    "出生日期",
-    "国籍",
-    "户籍地区划代码",
-    "户籍地详址",
-    "联系电话",
-    "工作单位或学校",
-    "居住地址",
-    "居住类型",
-    "与户主关系",
-    "居住事由",
-    "起居日期",
-    "居住证号",
-    "居住证有效期至",
-]
+# The person template's headers, in its order.
+HEADERS = [column.header for column in PERSON_COLUMNS]
 
 
 def make_id(birth: str = "19900101", seq: str = "123", county: str = "130731") -> str:

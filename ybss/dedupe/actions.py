@@ -403,13 +403,20 @@ def _version(actor: Any, person: Person, action: str, changes: dict[str, Any], r
     )
 
 
-def _touch_house(
-    actor: Any, house_id: int, record: str, obj_id: int, action: str, changes: dict[str, Any]
+def _touch(
+    actor: Any,
+    history: Any,
+    owner: dict[str, int],
+    model: Any,
+    record: str,
+    obj_id: int,
+    action: str,
+    changes: dict[str, Any],
 ) -> None:
-    model = House if record == HouseVersion.Record.HOUSE else Tenancy
+    """Bump a house's or unit's record version and write the history row the merge caused."""
     model.objects.filter(pk=obj_id).update(version=F("version") + 1)
-    HouseVersion.objects.create(
-        house_id=house_id,
+    history.objects.create(
+        **owner,
         record=record,
         record_id=obj_id,
         version=model.objects.values_list("version", flat=True).get(pk=obj_id),
@@ -419,24 +426,20 @@ def _touch_house(
         actor=_user(actor),
         actor_name=_actor_name(actor),
     )
+
+
+def _touch_house(
+    actor: Any, house_id: int, record: str, obj_id: int, action: str, changes: dict[str, Any]
+) -> None:
+    model = House if record == HouseVersion.Record.HOUSE else Tenancy
+    _touch(actor, HouseVersion, {"house_id": house_id}, model, record, obj_id, action, changes)
 
 
 def _touch_unit(
     actor: Any, unit_id: int, record: str, obj_id: int, action: str, changes: dict[str, Any]
 ) -> None:
     model = Unit if record == UnitVersion.Record.UNIT else Employment
-    model.objects.filter(pk=obj_id).update(version=F("version") + 1)
-    UnitVersion.objects.create(
-        unit_id=unit_id,
-        record=record,
-        record_id=obj_id,
-        version=model.objects.values_list("version", flat=True).get(pk=obj_id),
-        action=action,
-        changes=changes,
-        reason="重复人员合并" if action == "merge" else "撤销重复人员合并",
-        actor=_user(actor),
-        actor_name=_actor_name(actor),
-    )
+    _touch(actor, UnitVersion, {"unit_id": unit_id}, model, record, obj_id, action, changes)
 
 
 def _refresh_codes(person: Person) -> None:
