@@ -62,7 +62,7 @@ def test_flagged_on_import_merged_and_undone(page: Any, live_server: Any, alice:
     assert page.inner_text("[data-count=problem_rows]") == "1"
     page.screenshot(path=str(SHOTS / "dedupe-flagged.png"), full_page=True)
     # The officer cannot tell on the spot and imports it; the review queue decides.
-    page.check("input[name^=not-duplicate-]")
+    page.check("input[name^=import-anyway-]")
     page.click("button:text('保存选择并重新检查')")
     page.click("#commit")
     page.wait_for_selector("#job-result")

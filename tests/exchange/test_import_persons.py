@@ -124,15 +124,15 @@ def test_near_duplicate_of_an_existing_person_is_held_back(tmp_path: Path, rooms
     assert problem.candidates == [{"person": Person.objects.get().pk}]
     assert Person.objects.count() == 1
     # An officer decides they are different people: the row then imports.
-    job.decisions = {str(problem.row): {"not_duplicate": True}}
+    job.decisions = {str(problem.row): {"import_anyway": True}}
     job.save()
     job = importing.commit(importing.check(job, None), None)
     assert job.status == ImportStatus.DONE and Person.objects.count() == 2
-    # The decision is remembered: the duplicate queue will not propose the pair.
+    # Imported anyway, the pair waits in the duplicate review queue for an officer's decision.
     from ybss.dedupe.models import DuplicatePair
 
     pair = DuplicatePair.objects.get()
-    assert pair.status == "different"
+    assert pair.status == "pending"
     assert {pair.person_l_id, pair.person_r_id} == set(Person.objects.values_list("pk", flat=True))
 
 

@@ -369,23 +369,24 @@ def mark_different(actor: Any, pair: DuplicatePair) -> DuplicatePair:
 
 
 @transaction.atomic
-def remember_different(actor: Any, first: Person, second: Person, reason: str) -> DuplicatePair:
-    """Someone already decided elsewhere (an import row confirmed "不是同一人"): never propose the pair."""
+def queue_for_review(actor: Any, first: Person, second: Person, reason: str) -> DuplicatePair:
+    """Put a pair before the reviewers now (an import row flagged as a possible duplicate and
+    imported anyway): the merge decision belongs to the review queue, not to the import.
+    A pair already decided stays decided."""
     left, right = sorted((first.pk, second.pk))
-    pair, _ = DuplicatePair.objects.get_or_create(
-        person_l_id=left, person_r_id=right, defaults={"score": 0.0, "explanation": []}
+    pair, created = DuplicatePair.objects.get_or_create(
+        person_l_id=left,
+        person_r_id=right,
+        # Not scored yet: the next scan scores it like any pair it finds.
+        defaults={"score": 0.0, "explanation": []},
     )
-    pair.status = PairStatus.DIFFERENT
-    pair.decided_by = _user(actor)
-    pair.decided_by_name = _actor_name(actor)
-    pair.decided_at = timezone.now()
-    pair.save()
-    log.record(
-        actor,
-        Action.CHANGE,
-        targets=[("person", left), ("person", right)],
-        extra={"dedupe_pair": pair.pk, "decision": "different", "reason": reason[:100]},
-    )
+    if created:
+        log.record(
+            actor,
+            Action.CREATE,
+            targets=[("person", left), ("person", right)],
+            extra={"dedupe_pair": pair.pk, "source": "import", "reason": reason[:100]},
+        )
     return pair
 
 

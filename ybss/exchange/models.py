@@ -60,7 +60,7 @@ class ImportJob(models.Model):
     file_format = models.CharField(max_length=8, blank=True)
     rows = models.PositiveIntegerField(_("数据行数"), default=0)
     counts = models.JSONField(_("统计"), default=dict, blank=True)
-    # Choices a person made after the check: {"<row>": {"address": "<code>"} | {"not_duplicate": true}}
+    # Choices a person made after the check: {"<row>": {"address": "<code>"} | {"import_anyway": true}}
     decisions = models.JSONField(_("人工确认"), default=dict, blank=True)
     error = models.CharField(_("失败原因"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)

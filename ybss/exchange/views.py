@@ -198,8 +198,8 @@ def job_decide(request: HttpRequest, pk: int) -> HttpResponse:
             allowed = {str(c.get("code")) for c in problem.candidates}
             if code and code in allowed:
                 decisions.setdefault(row, {})["address"] = code
-        elif request.POST.get(f"not-duplicate-{problem.row}") == "1":
-            decisions.setdefault(row, {})["not_duplicate"] = True
+        elif request.POST.get(f"import-anyway-{problem.row}") == "1":
+            decisions.setdefault(row, {})["import_anyway"] = True
     job.decisions = decisions
     job.save(update_fields=["decisions"])
     return _act(request, job, "check")

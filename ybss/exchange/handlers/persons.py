@@ -114,8 +114,8 @@ class PersonRow:
     person: Person | None = None
     relocate: bool = False
     changes: bool = False
-    # Registered people a person confirmed "不是同一人" for this row; remembered once it is saved.
-    not_same: list[int] = field(default_factory=list)
+    # Registered people this row may duplicate, imported anyway: paired in the review queue once saved.
+    review_with: list[int] = field(default_factory=list)
 
 
 class PersonsHandler:
@@ -366,14 +366,14 @@ class PersonsHandler:
         for plan, row, raw in new:
             pair = (row.values["name"], row.values["birth_date"])
             number = row.values["id_number"]
-            decided = bool(self.decisions.get(str(plan.row), {}).get("not_duplicate"))
+            decided = bool(self.decisions.get(str(plan.row), {}).get("import_anyway"))
             hits = [p.pk for p in existing.get(pair, []) if near_number(number, p.id_number)]
             rows = [r for r, other in self.new_people.get(pair, []) if near_number(number, other)]
             same = self.new_people.setdefault(pair, [])
             if len(same) < 20:  # enough to catch a typo; bounded for files full of one name
                 same.append((plan.row, number))
             if decided:
-                row.not_same = hits
+                row.review_with = hits
                 continue
             if not (hits or rows):
                 continue
@@ -381,7 +381,8 @@ class PersonsHandler:
             plan.problems.append(
                 _duplicate(
                     f"可能与{where}是同一人：姓名、出生日期相同，证件号码只差一位或相邻两位颠倒。"
-                    "如确认不是同一人，请在页面上标记“不是同一人”后重新检查。",
+                    "如需照常导入，请在页面上勾选“照常导入，交重复核查”后重新检查，"
+                    "由民警在重复核查中决定是否合并。",
                     raw.get("id_number"),
                     [{"person": pk} for pk in hits] + [{"row": r} for r in rows],
                 )
@@ -401,14 +402,16 @@ class PersonsHandler:
                 raise ActionError(
                     f"{exc.message}（批次从第 {creates[0].row} 行起）", exc.field, exc.code
                 ) from exc
-            decided = [(p.payload, new) for p, new in zip(creates, made, strict=True) if p.payload.not_same]
-            if decided:
-                # "不是同一人" confirmed on the report: the duplicate queue never proposes the pair.
-                from ybss.dedupe.actions import remember_different
+            flagged = [
+                (p.payload, new) for p, new in zip(creates, made, strict=True) if p.payload.review_with
+            ]
+            if flagged:
+                # Imported anyway: the possible duplicate waits in the review queue for a decision.
+                from ybss.dedupe.actions import queue_for_review
 
-                for decided_row, new in decided:
-                    for other in Person.objects.filter(pk__in=decided_row.not_same):
-                        remember_different(self.actor, new, other, self.reason)
+                for flagged_row, new in flagged:
+                    for other in Person.objects.filter(pk__in=flagged_row.review_with):
+                        queue_for_review(self.actor, new, other, self.reason)
         for plan in plans:
             if plan.op != "update":
                 continue

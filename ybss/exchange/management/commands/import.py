@@ -85,12 +85,12 @@ class Command(BaseCommand):
             "--choose", action="append", default=[], metavar="ROW=CODE", help="第 ROW 行的地址取标准地址 CODE"
         )
         parser.add_argument(
-            "--not-duplicate",
+            "--import-anyway",
             action="append",
             default=[],
             type=int,
             metavar="ROW",
-            help="确认第 ROW 行不是重复人员",
+            help="第 ROW 行虽疑似重复仍照常导入，并放入重复核查队列由民警决定",
         )
         parser.add_argument("--out", help="template：模板保存路径（.xlsx 或 .csv）")
         parser.add_argument("--quiet", action="store_true", help="不显示进度")
@@ -161,8 +161,8 @@ class Command(BaseCommand):
             if not sep or not row.strip().isdigit() or not code.strip():
                 raise CommandError(f"--choose 应写作 行号=地址编码，例如 12=130731100001-0001：{item}")
             out.setdefault(row.strip(), {})["address"] = code.strip()
-        for row in options["not_duplicate"]:
-            out.setdefault(str(row), {})["not_duplicate"] = True
+        for row in options["import_anyway"]:
+            out.setdefault(str(row), {})["import_anyway"] = True
         return out
 
     def _summary(self, job: Any, seconds: float, options: dict[str, Any]) -> None:
