@@ -221,3 +221,15 @@ class AddressResolver:
                 )
             )
         return None
+
+
+class RegistryHandler:
+    """What the person, house and unit handlers share: who imports, their choices, the
+    history reason their writes carry, and the address resolver for the file."""
+
+    def __init__(self, actor: Any, decisions: dict[str, Any], file_name: str = "") -> None:
+        self.actor = actor
+        self.decisions = decisions
+        self.reason = f"批量导入：{file_name}"[:200]
+        self.addresses = AddressResolver(actor)
+        self.today = date.today()

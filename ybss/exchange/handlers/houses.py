@@ -30,7 +30,7 @@ from ybss.units.actions import check_dates, text
 from ..columns import Column, labels
 from ..importing import RowPlan
 from ..models import ProblemLevel
-from .common import AddressResolver, Coercer
+from .common import Coercer, RegistryHandler
 from .refs import Bounded, PersonFinder, UnitFinder, id_cells, skip_repeated
 
 USES = labels(HouseUse)
@@ -141,21 +141,17 @@ class HouseRow:
     end: tuple[TenancyState, date] | None = None
 
 
-class HousesHandler:
+class HousesHandler(RegistryHandler):
     kind = "houses"
     columns = COLUMNS
     STATES = 50_000
 
     def __init__(self, actor: Any, decisions: dict[str, Any], file_name: str = "") -> None:
-        self.actor = actor
-        self.decisions = decisions
-        self.reason = f"批量导入：{file_name}"[:200]
-        self.addresses = AddressResolver(actor)
+        super().__init__(actor, decisions, file_name)
         self.people = PersonFinder(actor)
         self.units = UnitFinder(actor)
         self.states: Bounded[int, HouseState] = Bounded(self.STATES)
         self.seen: Bounded[bytes, int] = Bounded(100_000)
-        self.today = date.today()
 
     # ------------------------------------------------------------ plan
 

@@ -35,7 +35,7 @@ from ybss.people.models import (
 from ..columns import Column, labels
 from ..importing import RowPlan
 from ..models import ProblemLevel
-from .common import AddressResolver, Coercer, near_number
+from .common import Coercer, RegistryHandler, near_number
 
 DOC_TYPES = labels(DocType)
 GENDERS = labels(Gender)
@@ -118,23 +118,19 @@ class PersonRow:
     review_with: list[int] = field(default_factory=list)
 
 
-class PersonsHandler:
+class PersonsHandler(RegistryHandler):
     kind = "persons"
     columns = COLUMNS
     # Tables this import fills, whose statistics the commit refreshes as it goes.
     tables = (Person, Residence, PersonVersion)
 
     def __init__(self, actor: Any, decisions: dict[str, Any], file_name: str = "") -> None:
-        self.actor = actor
-        self.decisions = decisions
-        self.reason = f"批量导入：{file_name}"[:200]
-        self.addresses = AddressResolver(actor)
+        super().__init__(actor, decisions, file_name)
         self.divisions: dict[str, Any] = {}
         # index key digest -> (row, fingerprint): repeated numbers within the file
         self.seen: dict[bytes, tuple[int, bytes]] = {}
         # (name, birth date) -> [(row, number)] of new people in this file
         self.new_people: dict[tuple[str, date | None], list[tuple[int, str]]] = {}
-        self.today = date.today()
 
     # ------------------------------------------------------------ plan
 

@@ -39,7 +39,7 @@ from ybss.units.models import (
 from ..columns import Column, labels
 from ..importing import RowPlan
 from ..models import ProblemLevel
-from .common import AddressResolver, Coercer
+from .common import Coercer, RegistryHandler
 from .refs import SEPARATORS, Bounded, PersonFinder, id_cells, is_user, skip_repeated
 
 UNIT_TYPES = labels(UnitType)
@@ -147,21 +147,17 @@ class UnitRow:
     end: tuple[EmploymentState, date] | None = None
 
 
-class UnitsHandler:
+class UnitsHandler(RegistryHandler):
     kind = "units"
     columns = COLUMNS
     STATES = 50_000
 
     def __init__(self, actor: Any, decisions: dict[str, Any], file_name: str = "") -> None:
-        self.actor = actor
-        self.decisions = decisions
-        self.reason = f"批量导入：{file_name}"[:200]
-        self.addresses = AddressResolver(actor)
+        super().__init__(actor, decisions, file_name)
         self.people = PersonFinder(actor)
         # ("C", credit code) or ("N", address id, normalized name) -> the unit's state
         self.states: Bounded[tuple[Any, ...], UnitState] = Bounded(self.STATES)
         self.seen: Bounded[bytes, int] = Bounded(100_000)
-        self.today = date.today()
 
     # ------------------------------------------------------------ plan
 
