@@ -7,13 +7,15 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, Q
 
+from ybss.access.models import Jurisdiction
 from ybss.addresses.demo import build_demo
+from ybss.addresses.models import AddressNode, Road
 from ybss.audit.models import AuditEvent
-from ybss.demo.population import PopulationReport, build_population, has_population
+from ybss.demo.population import PopulationReport, build_population, has_population, old_code
 from ybss.lib.idcard import validate_id_number
 from ybss.lib.phone import is_mobile
 from ybss.people.models import DocType, Person, PersonVersion, Relation, Residence
@@ -150,3 +152,44 @@ def test_demo_command_adds_people_once(community: Any, capsys: pytest.CaptureFix
     call_command("demo", "--scale", "100", "--seed", "3")
     second = capsys.readouterr().out
     assert "演示人口已存在" in second and Person.objects.count() == count
+
+
+def test_old_county_codes_come_from_the_code_history() -> None:
+    assert old_code("130731") == ("132530", 1993)
+    assert old_code("130732") == ("132532", 1993)  # 赤城县
+    assert old_code("110105") is None  # 朝阳区 has kept its code
+
+
+def test_a_second_county_gets_its_own_addresses_and_people(
+    community: Any, capsys: pytest.CaptureFixture[str], settings: Any
+) -> None:
+    settings.YBSS_REGION = "1307"  # a prefecture-wide deployment: 张家口市
+    call_command("demo", "--scale", "100", "--seed", "3", "--county", "130732")
+    out = capsys.readouterr().out
+    assert "赤城县：已生成实有人口" in out
+    for county in ("130731", "130732"):
+        assert AddressNode.objects.within(county).filter(kind__in=["room", "doorplate"]).exists()
+        assert has_population(county)
+    roads = list(Road.objects.filter(division__code__startswith="130732").values_list("name", flat=True))
+    assert roads and not any("涿鹿" in r or "轩辕" in r for r in roads)
+    # Every number is unique across both counties, and 赤城县's older locals carry its old code.
+    numbers = [p.id_number for p in Person.objects.all()]
+    assert len(numbers) == len(set(numbers))
+    chicheng = [p for p in Person.objects.filter(residence_code__startswith="130732")]
+    assert any(p.id_number.startswith("132532") for p in chicheng)
+    assert Jurisdiction.objects.filter(name="赤城县公安局", kind=Jurisdiction.Kind.COUNTY_BUREAU).exists()
+    count = Person.objects.count()
+    call_command("demo", "--scale", "100", "--seed", "3", "--county", "130732")
+    assert "赤城县：演示人口已存在" in capsys.readouterr().out
+    assert Person.objects.count() == count
+
+
+def test_a_county_code_that_is_not_one_is_refused(community: Any, settings: Any) -> None:
+    with pytest.raises(CommandError, match="不在本系统的辖区 130731 内"):
+        call_command("demo", "--scale", "100", "--county", "130732")
+    settings.YBSS_REGION = ""
+    with pytest.raises(CommandError, match="--county"):
+        call_command("demo", "--scale", "100", "--county", "1307")
+    with pytest.raises(CommandError, match="--county 999999"):
+        call_command("demo", "--scale", "100", "--county", "999999")
+    assert not Person.objects.exists()

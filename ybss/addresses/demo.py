@@ -1,7 +1,9 @@
-"""A synthetic but realistic address base for 涿鹿县 (130731), from a seed.
+"""A synthetic but realistic address base for a county, from a seed.
 
-Road, compound and building names are invented; divisions are the real NBS
-ones. Everything is written through the same actions as the pages, so the
+The demo county is 涿鹿县 (130731); any other county of the NBS tables can be built
+the same way (``ybss demo --county``), which is how multi-county deployments are
+tried and benchmarked. Road, compound and building names are invented; divisions
+are the real NBS ones. Everything is written through the same actions as the pages, so the
 demo also exercises them. The same seed and scale give the same base.
 """
 
@@ -46,6 +48,8 @@ ROAD_STEMS = [
     "育才",
     "光明",
 ]
+# Stems that only make sense in 涿鹿县; another county's roads take its own name instead.
+LOCAL_STEMS = frozenset({"轩辕", "涿鹿", "桑干", "黄帝", "蚩尤", "合符", "鼓楼"})
 ROAD_KINDS = ["路", "大街", "街", "巷", "胡同"]
 COMPOUND_STEMS = [
     "阳光",
@@ -79,12 +83,29 @@ class DemoReport:
     dwellings: int = 0
 
 
+def road_stems(county: Division) -> list[str]:
+    if county.code == DEMO_COUNTY:
+        return ROAD_STEMS
+    own = county.short_name.removesuffix("自治县").removesuffix("县").removesuffix("区").removesuffix("市")
+    return [s for s in ROAD_STEMS if s not in LOCAL_STEMS] + ([own] if len(own) >= 2 else [])
+
+
 def build_demo(
-    seed: int = 2023, dwellings: int = SMALL_DWELLINGS, progress: Callable[[str], None] | None = None
+    seed: int = 2023,
+    dwellings: int = SMALL_DWELLINGS,
+    progress: Callable[[str], None] | None = None,
+    *,
+    county_code: str = DEMO_COUNTY,
 ) -> DemoReport:
-    rng = random.Random(seed)
+    """About ``dwellings`` dwellings (rooms and village houses) in ``county_code``.
+
+    The demo county keeps the plain seed, so its base is the same as it always was;
+    another county mixes its code into the seed, so that ten counties are not ten copies.
+    """
+    rng = random.Random(seed if county_code == DEMO_COUNTY else f"{seed}-{county_code}")
     report = DemoReport()
-    county = Division.objects.get(code=DEMO_COUNTY)
+    county = Division.objects.get(code=county_code)
+    stems_of_county = road_stems(county)
     townships = list(Division.objects.filter(parent=county).order_by("code"))
     communities = {
         t.code: list(Division.objects.filter(parent=t, level=Level.COMMUNITY).order_by("code"))
@@ -92,7 +113,7 @@ def build_demo(
     }
     roads: dict[str, list[Road]] = {}
     for t in townships:
-        stems = rng.sample(ROAD_STEMS, k=rng.randint(3, 6))
+        stems = rng.sample(stems_of_county, k=rng.randint(3, 6))
         roads[t.code] = []
         for stem in stems:
             road = actions.create_road(None, t, stem + rng.choice(ROAD_KINDS))

@@ -25,19 +25,18 @@ from itertools import accumulate
 
 from django.db import transaction
 
+from ybss.access import crypto
 from ybss.addresses.models import AddressNode, Kind
 from ybss.core.db import prefix_q
 from ybss.divisions.models import Division, Level
-from ybss.lib.divisions import PLACEHOLDER_NAMES, iter_divisions
+from ybss.lib.divisions import PLACEHOLDER_NAMES, history, iter_divisions
 from ybss.lib.idcard import check_char
 from ybss.people.actions import MoveIn, PersonInput, bulk_register
-from ybss.people.models import DocType, Person, Relation, ResidenceKind, StayReason
+from ybss.people.models import ID_NUMBER, DocType, Person, Relation, ResidenceKind, StayReason
 
 from . import names
 
 DEMO_COUNTY = "130731"
-OLD_COUNTY_CODE = "132530"  # 涿鹿县 before 1993; IDs issued then keep it
-OLD_CODE_UNTIL = 1993
 # A county of about 120,000 dwellings has about 350,000 people.
 PEOPLE_PER_DWELLING = 350_000 / 120_000
 BATCH = 2000
@@ -101,6 +100,38 @@ def dwellings(county: str = DEMO_COUNTY) -> list[Dwelling]:
     return out
 
 
+def old_code(county: str) -> tuple[str, int] | None:
+    """The county's code before its last change, and the year it changed (IDs issued then keep it).
+
+    涿鹿县 (130731) was 132530 until 1993. A county whose code never changed gives None.
+    """
+    best: tuple[str, int] | None = None
+    for rec in history().values():
+        if rec.in_use or county not in rec.successors or not rec.end[:4].isdigit():
+            continue
+        year = int(rec.end[:4])
+        if best is None or year > best[1]:
+            best = (rec.code, year)
+    return best
+
+
+def taken_numbers() -> set[str]:
+    """Document numbers already registered, as the generator keeps them (17 digits of a resident ID).
+
+    A second county generated into the same database must not draw a number the first one
+    gave out: a migrant of either may come from the other.
+    """
+    decrypt = crypto.keyring().decryptor(ID_NUMBER.context)
+    out: set[str] = set()
+    for token, doc_type in (
+        Person.objects.order_by().values_list("id_number_enc", "doc_type").iterator(chunk_size=20_000)
+    ):
+        if token:
+            number = decrypt(token)
+            out.add(number[:17] if doc_type == DocType.RESIDENT_ID and len(number) == 18 else number)
+    return out
+
+
 @lru_cache(maxsize=1)
 def home_counties() -> dict[str, list[tuple[str, str]]]:
     """Real county-level codes by province, with the home place as written.
@@ -142,7 +173,9 @@ class _Member:
 
 
 class _Generator:
-    def __init__(self, rng: random.Random, county: str, report: PopulationReport) -> None:
+    def __init__(
+        self, rng: random.Random, county: str, report: PopulationReport, taken: set[str] | None = None
+    ) -> None:
         self.rng = rng
         self.county = county
         self.report = report
@@ -166,7 +199,8 @@ class _Generator:
             villages.setdefault(code[:9], []).append(short)
         self.villages = villages
         self.county_name = Division.objects.get(code=county).name
-        self.ids: set[str] = set()
+        self.old_code = old_code(county)
+        self.ids: set[str] = taken if taken is not None else set()
         self.phones: set[str] = set()
         self.permits = 0
         self.foreign_countdown = rng.randint(20, 120)
@@ -366,8 +400,8 @@ class _Generator:
             # Married in from elsewhere: the ID keeps the birthplace.
             pool = self.hebei if rng.random() < 0.6 and self.hebei else self.homes[self.province()]
             return rng.choice(pool)[0]
-        if self.ref.year - m.age < OLD_CODE_UNTIL and rng.random() < 0.9:
-            return OLD_COUNTY_CODE
+        if self.old_code and self.ref.year - m.age < self.old_code[1] and rng.random() < 0.9:
+            return self.old_code[0]
         return self.county
 
     def migrant(self, node: AddressNode) -> list[Row]:
@@ -436,7 +470,9 @@ class _Generator:
                 birth_date=birth,
                 nationality=nationality,
                 phone=self.phone(age),
-                employer_text=rng.choice(["涿鹿县某葡萄酒有限公司", "外语培训机构", "个体经营", ""]),
+                employer_text=rng.choice(
+                    [f"{self.county_name}某葡萄酒有限公司", "外语培训机构", "个体经营", ""]
+                ),
             )
             reason = rng.choice([StayReason.WORK, StayReason.BUSINESS, StayReason.STUDY])
             rows.append(
@@ -484,16 +520,18 @@ def generate(
     *,
     county: str = DEMO_COUNTY,
     report: PopulationReport | None = None,
+    taken: set[str] | None = None,
 ) -> Iterator[Row]:
     """The people ``build_population`` would register, household by household, without writing them.
 
-    Also what ``bench/import_export.py`` writes into an import file.
+    Also what ``bench/import_export.py`` writes into an import file. ``taken`` holds the
+    numbers given out already (see ``taken_numbers``) and receives the new ones.
     """
     report = report if report is not None else PopulationReport()
     homes = dwellings(county)
     target = people if people is not None else people_for(len(homes))
-    rng = random.Random(f"ybss-people-{seed}")
-    gen = _Generator(rng, county, report)
+    rng = random.Random(f"ybss-people-{seed}" + ("" if county == DEMO_COUNTY else f"-{county}"))
+    gen = _Generator(rng, county, report, taken)
     per_dwelling = target / max(1, len(homes))
     occupancy = min(1.0, per_dwelling / _MAIN_PER_DWELLING)
     extra = min(0.95, max(0.0, (per_dwelling - _MAIN_PER_DWELLING) / _RENTERS_PER_HOUSEHOLD))
@@ -513,6 +551,7 @@ def build_population(
     county: str = DEMO_COUNTY,
     batch: int = BATCH,
     progress: Callable[[str], None] | None = None,
+    taken: set[str] | None = None,
 ) -> PopulationReport:
     """Fill the county's dwellings with about ``people`` people (default: ``people_for`` its dwellings)."""
     started = time.perf_counter()
@@ -528,7 +567,9 @@ def build_population(
         if progress:
             progress(f"实有人口：累计 {report.people} 人")
 
-    for row in generate(seed, people, county=county, report=report):
+    if taken is None:
+        taken = taken_numbers()
+    for row in generate(seed, people, county=county, report=report, taken=taken):
         pending.append(row)
         if len(pending) >= batch:
             flush()

@@ -2,6 +2,7 @@ import secrets
 import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -10,9 +11,9 @@ from ybss.access.models import Jurisdiction, UserAccess
 from ybss.access.roles import Role
 from ybss.addresses.demo import COUNTY_DWELLINGS, DEMO_COUNTY, SMALL_DWELLINGS, build_demo
 from ybss.addresses.models import AddressNode
-from ybss.demo.population import build_population, has_population, people_for
+from ybss.demo.population import build_population, has_population, people_for, taken_numbers
 from ybss.divisions.loading import load_divisions
-from ybss.divisions.models import Division
+from ybss.divisions.models import Division, Level
 
 DEMO_USER = "demo-admin"
 DEMO_COMMUNITY = "130731100002"  # 鼓楼社区, where the demo's officer and collector work
@@ -28,7 +29,7 @@ def parse_scale(value: str) -> int:
 
 
 class Command(BaseCommand):
-    help = "生成涿鹿县（130731）演示数据和演示管理员账号；密码只打印这一次。"
+    help = "生成涿鹿县（130731，可用 --county 再加县）演示数据和演示账号；密码只打印这一次。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -42,35 +43,39 @@ class Command(BaseCommand):
                 f"county（约 {COUNTY_DWELLINGS} 户、{people_for(COUNTY_DWELLINGS)} 人）或户数"
             ),
         )
+        parser.add_argument(
+            "--county",
+            action="append",
+            metavar="CODE",
+            help="再生成一个县（6 位县级区划代码）的地址和人口，规模同 --scale；可重复，如张家口市十县",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         target = parse_scale(str(options["scale"]))
-        if not Division.objects.filter(code=DEMO_COUNTY).exists():
-            self.stdout.write("载入涿鹿县行政区划……")
-            load_divisions(DEMO_COUNTY)
-        started = time.perf_counter()
-        if AddressNode.objects.within(DEMO_COUNTY).exists():
-            self.stdout.write("演示地址已存在，保留原数据。")
-        else:
-            with transaction.atomic():
-                report = build_demo(seed=options["seed"], dwellings=target)
-            self.stdout.write(
-                f"已生成街路巷 {report.roads} 条、地址 {report.nodes} 个、住户单元 {report.dwellings} 户"
-                f"（用时 {time.perf_counter() - started:.1f} 秒）。"
-            )
-        if has_population(DEMO_COUNTY):
-            self.stdout.write("演示人口已存在，保留原数据。")
-        else:
-            # The target follows the scale asked for, even when the address base holds fewer
-            # dwellings: extra renting households then make up the difference.
-            with transaction.atomic():
-                people = build_population(seed=options["seed"], people=people_for(target))
-            self.stdout.write(
-                f"已生成实有人口 {people.people} 人、居住信息 {people.residences} 条"
-                f"（{people.households} 户，其中流动人口 {people.migrants} 人、"
-                f"境外人员 {people.foreigners} 人、人户分离 {people.split + people.away} 人；"
-                f"用时 {people.seconds:.1f} 秒）。"
-            )
+        counties = [DEMO_COUNTY] + [c for c in dict.fromkeys(options["county"] or []) if c != DEMO_COUNTY]
+        for code in counties:
+            if not (len(code) == 6 and code.isdigit()):
+                raise CommandError(f"--county 应为 6 位县级区划代码，收到 {code!r}。")
+            region = settings.YBSS_REGION
+            if region and not code.startswith(region):
+                raise CommandError(
+                    f"--county {code} 不在本系统的辖区 {region} 内；多县部署请把 YBSS_REGION 设为地市代码"
+                    "（如张家口市 1307）或留空。"
+                )
+            if not Division.objects.filter(code=code).exists():
+                try:
+                    load_divisions(code)
+                except ValueError as exc:
+                    raise CommandError(f"--county {code}：{exc}") from exc
+                if not Division.objects.filter(code=code, level=Level.COUNTY).exists():
+                    raise CommandError(f"--county {code}：不是县级区划代码。")
+        # Numbers already given out, in this database and by the counties made below: a
+        # migrant of one county may come from another, and IDs are unique.
+        taken = taken_numbers()
+        for code in counties:
+            self._county(code, target, options["seed"], taken)
+        for code in counties[1:]:
+            self._county_jurisdictions(code)
         accounts = self._demo_users()
         self._demo_campaign()
         self.stdout.write("")
@@ -79,6 +84,32 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<16} {password:<14} {role}，{place}")
         self.stdout.write(f"演示账号：{DEMO_USER}")
         self.stdout.write(f"演示密码：{accounts[0][3]}")
+
+    def _county(self, code: str, target: int, seed: int, taken: set[str]) -> None:
+        county = Division.objects.get(code=code)
+        started = time.perf_counter()
+        if AddressNode.objects.within(code).exists():
+            self.stdout.write(f"{county.name}：演示地址已存在，保留原数据。")
+        else:
+            with transaction.atomic():
+                report = build_demo(seed=seed, dwellings=target, county_code=code)
+            self.stdout.write(
+                f"{county.name}：已生成街路巷 {report.roads} 条、地址 {report.nodes} 个、"
+                f"住户单元 {report.dwellings} 户（用时 {time.perf_counter() - started:.1f} 秒）。"
+            )
+        if has_population(code):
+            self.stdout.write(f"{county.name}：演示人口已存在，保留原数据。")
+            return
+        # The target follows the scale asked for, even when the address base holds fewer
+        # dwellings: extra renting households then make up the difference.
+        with transaction.atomic():
+            people = build_population(seed=seed, people=people_for(target), county=code, taken=taken)
+        self.stdout.write(
+            f"{county.name}：已生成实有人口 {people.people} 人、居住信息 {people.residences} 条"
+            f"（{people.households} 户，其中流动人口 {people.migrants} 人、"
+            f"境外人员 {people.foreigners} 人、人户分离 {people.split + people.away} 人；"
+            f"用时 {people.seconds:.1f} 秒）。"
+        )
 
     def _demo_campaign(self) -> None:
         """A running collection campaign over the demo community, its work with demo-collector."""
@@ -105,9 +136,9 @@ class Command(BaseCommand):
         campaigns.set_status(admin, campaign, Campaign.Status.ACTIVE)
         self.stdout.write(f"已建立演示采集活动“{name}”：{count} 个待采集地址，分配给 demo-collector。")
 
-    def _demo_users(self) -> list[tuple[str, str, str, str]]:
-        """One account per role on a realistic jurisdiction tree for the county."""
-        county = Division.objects.get(code=DEMO_COUNTY)
+    def _county_jurisdictions(self, code: str) -> tuple[Jurisdiction, dict[str, Jurisdiction]]:
+        """The county bureau and one station per township: the tree statistics drill down through."""
+        county = Division.objects.get(code=code)
         bureau, _ = Jurisdiction.objects.get_or_create(
             name=f"{county.short_name}公安局",
             kind=Jurisdiction.Kind.COUNTY_BUREAU,
@@ -119,6 +150,11 @@ class Command(BaseCommand):
             stations[town.code], _ = Jurisdiction.objects.get_or_create(
                 name=name, kind=Jurisdiction.Kind.STATION, parent=bureau, defaults={"prefixes": [town.code]}
             )
+        return bureau, stations
+
+    def _demo_users(self) -> list[tuple[str, str, str, str]]:
+        """One account per role on a realistic jurisdiction tree for the county."""
+        bureau, stations = self._county_jurisdictions(DEMO_COUNTY)
         community = Division.objects.get(code=DEMO_COMMUNITY)
         station = stations[community.code[:9]]
         area, _ = Jurisdiction.objects.get_or_create(
