@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ybss.addresses.demo import build_demo
 from ybss.addresses.models import AddressNode, Kind
+from ybss.dedupe.models import DuplicatePair, PairStatus
 from ybss.demo.population import build_population
 from ybss.divisions.models import Division
 from ybss.houses.models import House, HouseUse, Tenancy
@@ -122,4 +123,13 @@ def world(community: Any) -> dict[str, Any]:
             Licence.objects.create(
                 unit=unit, kind="营业执照", number=f"L{i}", valid_from=date(2020, 1, 1), valid_to=ends
             )
+    # Pairs in the duplicate review queue: waiting ones count, decided ones do not; a person in
+    # two waiting pairs counts once.
+    pool = sorted(living, key=lambda p: p.pk)
+    for (a, b), status in zip(
+        [(0, 1), (0, 2), (3, 4), (5, 6), (7, 8)],
+        [PairStatus.PENDING, PairStatus.PENDING, PairStatus.PENDING, PairStatus.DIFFERENT, PairStatus.MERGED],
+        strict=True,
+    ):
+        DuplicatePair.objects.create(person_l=pool[a], person_r=pool[b], score=10.0, status=status)
     return {"today": today, "defect": room.code}

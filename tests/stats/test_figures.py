@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 
 from ybss.addresses.models import AddressNode, Status
+from ybss.dedupe.models import DuplicatePair, PairStatus
 from ybss.houses.models import House, HouseUse
 from ybss.houses.quality import rented_without_current_tenancy
 from ybss.people import categories
@@ -52,6 +53,11 @@ def recount(today: date) -> Counter[tuple[str, str]]:
 
     months = {m for m, _a, _b in figures.months_shown(today)}
     stale_months = settings.YBSS_STALE_MONTHS
+    waiting = {
+        pk
+        for pair in DuplicatePair.objects.filter(status=PairStatus.PENDING)
+        for pk in (pair.person_l_id, pair.person_r_id)
+    }
     for p in Person.objects.all():
         if p.residence_code:
             here = p.residence_code
@@ -79,6 +85,8 @@ def recount(today: date) -> Counter[tuple[str, str]]:
             r = p.current_residence()
             if not (r and r.address.status == Status.IN_USE and r.address.code == here):
                 add(here, "quality:no_address")
+            if p.pk in waiting:
+                add(here, "quality:duplicates_pending")
         if p.domicile_code and "away_from_registration" in categories.of(p, p.domicile_code[:6]):
             add(p.domicile_code, "pop:away_from_registration")
     sizes: Counter[str] = Counter()
@@ -166,12 +174,14 @@ def test_every_figure_matches_a_recount_in_every_area(world: dict[str, Any]) -> 
         "unit:no_contact",
         "unit:special:hotel",
         "quality:empty_address",
+        "quality:duplicates_pending",
         "fresh:stale",
         "hh:1",
         "hh:3",
     ]:
         assert county.get(figure, 0) > 0, figure
     assert county["quality:no_address"] == 1  # the one planted defect
+    assert county["quality:duplicates_pending"] == 5  # three waiting pairs, one person in two
     assert county["pop:total"] == county["pop:registered"] + county["pop:migrant"] + county["pop:foreign"]
     assert county["unit:licence:30"] <= county["unit:licence:60"] <= county["unit:licence:90"]
     assert any(f.startswith("move_out:") for f in county) and any(f.startswith("move_in:") for f in county)

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from ybss.addresses.models import AddressNode, Status
 from ybss.core.db import insert_many, prefix_q
+from ybss.dedupe.models import DuplicatePair, PairStatus
 from ybss.houses.models import House, HouseUse, Tenancy, current_q
 from ybss.lib.divisions import iter_divisions
 from ybss.people import categories
@@ -314,6 +315,11 @@ def _licence(days: int) -> Filter:
     return where
 
 
+def _duplicates_pending(ctx: Ctx) -> Q:
+    waiting = DuplicatePair.objects.filter(status=PairStatus.PENDING)
+    return Q(pk__in=waiting.values("person_l")) | Q(pk__in=waiting.values("person_r"))
+
+
 def _empty_address(ctx: Ctx) -> Q:
     """An in-use address with nothing under it and no one, no house and no unit on it."""
     return (
@@ -384,6 +390,7 @@ PERSON_SPECS: list[Spec] = [
     ),
     *[Spec(f"complete:{g}", "person", "residence_code", _complete(g)) for g in MUST_COLLECT],
     Spec("quality:no_address", "person", "residence_code", _no_address),
+    Spec("quality:duplicates_pending", "person", "residence_code", _duplicates_pending),
 ]
 FRESH_SPECS = [Spec(f"fresh:{k}", "person", "residence_code", _fresh(k)) for k, _, _ in freshness_buckets()]
 RESIDENCE_SPECS = [
@@ -737,6 +744,7 @@ LABELS: dict[str, str] = {
     **{f"complete:{k}": v for k, v in MUST_COLLECT.items()},
     "quality:no_address": "无标准地址的人员",
     "quality:empty_address": "无人无物的地址",
+    "quality:duplicates_pending": "待核查的疑似重复人员",
     "house:total": "实有房屋",
     **{f"house:use:{k}": str(v) for k, v in HouseUse.choices},
     "house:occupied": "有人居住",

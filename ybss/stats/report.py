@@ -131,7 +131,7 @@ def monthly_report(
         "数据质量：鲜活度",
         rows(
             [f"fresh:{k}" for k, _a, _b in figures.freshness_buckets()]
-            + ["quality:no_address", "quality:empty_address"]
+            + ["quality:no_address", "quality:duplicates_pending", "quality:empty_address"]
         ),
         chart=True,
     )

@@ -52,6 +52,7 @@ COLUMNS = {
         "pop:total",
         "fresh:stale",
         "quality:no_address",
+        "quality:duplicates_pending",
         "quality:empty_address",
         "house:stale",
         "unit:stale",
@@ -163,7 +164,9 @@ def _section_cells(view: View, section: str) -> dict[str, Any]:
         c["rate"] = f"{v.get(f'complete:{group}', 0) / total * 100:.1f}%" if total else "—"
         complete.append(c)
     return {
-        "cards": view.cells(["pop:total", "quality:no_address", "quality:empty_address"]),
+        "cards": view.cells(
+            ["pop:total", "quality:no_address", "quality:duplicates_pending", "quality:empty_address"]
+        ),
         "complete": complete,
         "fresh": view.cells([f"fresh:{k}" for k, _a, _b in figures.freshness_buckets()]),
         "stale": view.cells(["house:stale", "unit:stale"]),
