@@ -20,13 +20,14 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import timing
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ybss_bench")
@@ -224,8 +225,8 @@ def timed(fn: Any, n: int) -> list[float]:
 
 
 def summary(label: str, samples: list[float], baseline: list[float]) -> None:
-    med, p95 = statistics.median(samples), statistics.quantiles(samples, n=20)[18]
-    bmed, bp95 = statistics.median(baseline), statistics.quantiles(baseline, n=20)[18]
+    med, p95 = timing.median(samples), timing.p95(samples)
+    bmed, bp95 = timing.median(baseline), timing.p95(baseline)
     verdict = "met" if p95 < 50 else "NOT met"
     print(
         f"   {label:<44} median {med:7.2f} ms  p95 {p95:7.2f} ms   baseline median {bmed:6.2f} ms "

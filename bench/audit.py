@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import timing
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ybss_bench_audit")
@@ -86,8 +87,8 @@ def _timed(fn: Any, n: int) -> list[float]:
 
 
 def _report(label: str, protected: list[float], plain: list[float]) -> None:
-    pm, bm = statistics.median(protected), statistics.median(plain)
-    p95, b95 = statistics.quantiles(protected, n=20)[18], statistics.quantiles(plain, n=20)[18]
+    pm, bm = timing.median(protected), timing.median(plain)
+    p95, b95 = timing.p95(protected), timing.p95(plain)
     added = (pm - bm) / bm * 100
     verdict = "met" if added < 20 else "NOT met"
     print(

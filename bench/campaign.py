@@ -31,7 +31,6 @@ import random
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -41,6 +40,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+import timing
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ybss_bench_campaign")
@@ -97,7 +98,7 @@ def _percentiles(samples: list[float]) -> str:
         return "no samples"
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return f"median {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (n={len(ordered)})"
+    return f"median {timing.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (n={len(ordered)})"
 
 
 def _free_port() -> int:
