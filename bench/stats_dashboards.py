@@ -1,12 +1,14 @@
-"""Benchmark the statistics dashboards on PostgreSQL with the full-scale demo county.
+"""Benchmark the statistics dashboards on PostgreSQL with the full-scale demo county, or ten.
 
 Run it as ``bench/statistics.py`` (or as this file; ``bench/statistics.py`` explains why the
 code lives here).
 
-    .venv/bin/python bench/stats_dashboards.py                  # 350,000 people
-    .venv/bin/python bench/stats_dashboards.py --people 50000   # quicker
+    .venv/bin/python bench/statistics.py                       # 涿鹿县, 350,000 people
+    .venv/bin/python bench/statistics.py --counties 10         # ten counties of 张家口市, 3,500,000
+    .venv/bin/python bench/statistics.py --people 50000        # quicker
 
-In a fresh database it builds the demo county (the same code as ``ybss demo``), runs
+In a fresh database it builds the demo county and, with ``--counties N``, N-1 more counties
+of 张家口市 at the same scale (the same code as ``ybss demo --county``), runs
 ``ybss stats refresh`` and reports:
 - how long the refresh takes and how many aggregate rows it writes;
 - median and p95 of whole dashboard requests (middleware, scope, figures, drill-down rows,
@@ -16,11 +18,13 @@ In a fresh database it builds the demo county (the same code as ``ybss demo``), 
   schedule, so a write runs exactly the code it ran before; the write's median is printed
   for reference.
 
-Targets (issue 9): p95 under 300 ms per dashboard view; under 10% added to a write.
-Ten counties (3,500,000 people) are not built by this script yet: the demo address
-generator only knows 涿鹿县.
+With several counties it also measures a supervisor who holds all of them (a prefecture's
+view: every county's figures added up) and that supervisor's drill-down into one county.
 
-PostgreSQL is reached at $BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/ybss_bench_stats).
+Targets (issue 9): p95 under 300 ms per dashboard view; under 10% added to a write.
+
+PostgreSQL is reached at $BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/ybss_bench_stats,
+with ``_<N>c`` appended for N counties, so that the two sizes can be kept side by side).
 """
 
 from __future__ import annotations
@@ -39,30 +43,56 @@ import timing
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ybss_bench_stats")
+# The demo county first, then the other counties and districts of 张家口市 in code order.
+COUNTIES = [
+    "130731",
+    "130702",
+    "130703",
+    "130705",
+    "130706",
+    "130708",
+    "130709",
+    "130722",
+    "130723",
+    "130724",
+    "130725",
+    "130726",
+    "130727",
+    "130728",
+    "130730",
+    "130732",
+]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--people", type=int, default=350_000)
+    parser.add_argument("--people", type=int, default=350_000, help="people per county")
+    parser.add_argument("--counties", type=int, default=1, choices=range(1, len(COUNTIES) + 1), metavar="N")
     parser.add_argument("--requests", type=int, default=100, help="requests per measurement")
     parser.add_argument("--seed", type=int, default=2023)
     parser.add_argument("--keep", action="store_true", help="reuse the database if it holds the demo")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        run_worker(args.people, args.requests, args.seed)
+        run_worker(args.people, args.requests, args.seed, COUNTIES[: args.counties])
         return
+    url = PG_URL if args.counties == 1 else f"{PG_URL}_{args.counties}c"
     sys.path.insert(0, str(ROOT))
     from ybss.lib.fieldcrypt import generate_index_key_string, generate_key_string
 
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; people: {args.people:,}")
+    print(
+        f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
+        f"counties: {args.counties}; people per county: {args.people:,}; load: {os.getloadavg()}"
+    )
     if not args.keep:
-        reset_pg()
+        reset_pg(url)
     env = {
         **os.environ,
-        "DATABASE_URL": PG_URL,
+        "DATABASE_URL": url,
+        # Several counties are one prefecture's deployment.
+        "YBSS_REGION": "130731" if args.counties == 1 else "1307",
         "SECRET_KEY": "bench",
         "YBSS_ENV_FILE": "/nonexistent",
         # The same keys on every run, so --keep can decrypt what an earlier run wrote.
@@ -76,6 +106,8 @@ def main() -> None:
         str(args.people),
         "--requests",
         str(args.requests),
+        "--counties",
+        str(args.counties),
     ]
     subprocess.run([*cmd, "--seed", str(args.seed)], env=env, check=True, cwd=ROOT)  # noqa: S603
 
@@ -89,16 +121,16 @@ def _keys(field: Any, index: Any) -> dict[str, str]:
     return {"YBSS_FIELD_KEY": field_key, "YBSS_INDEX_KEY": index_key}
 
 
-def reset_pg() -> None:
+def reset_pg(url: str) -> None:
     import psycopg
 
-    base, _, name = PG_URL.rpartition("/")
+    base, _, name = url.rpartition("/")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def run_worker(people: int, requests: int, seed: int) -> None:
+def run_worker(people: int, requests: int, seed: int, counties: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ybss.settings")
     import django
@@ -109,30 +141,41 @@ def run_worker(people: int, requests: int, seed: int) -> None:
     from django.db import connection, transaction
 
     from ybss.addresses.demo import COUNTY_DWELLINGS, build_demo
-    from ybss.demo.population import PEOPLE_PER_DWELLING, build_population, has_population
+    from ybss.demo.population import PEOPLE_PER_DWELLING, build_population, has_population, taken_numbers
     from ybss.divisions.loading import load_divisions
     from ybss.stats.figures import refresh
 
     settings.ALLOWED_HOSTS = ["*"]
     call_command("migrate", verbosity=0)
-    if not has_population():
-        load_divisions("130731")
+    taken: set[str] | None = None
+    built = False
+    for code in counties:
+        if has_population(code):
+            continue
+        if taken is None:
+            taken = taken_numbers()
+        load_divisions(code)
         dwellings = min(COUNTY_DWELLINGS, max(300, round(people / PEOPLE_PER_DWELLING)))
         started = time.perf_counter()
         with transaction.atomic():
-            base = build_demo(seed=seed, dwellings=dwellings)
-        print(f"address base: {base.dwellings:,} dwellings in {time.perf_counter() - started:.1f} s")
+            base = build_demo(seed=seed, dwellings=dwellings, county_code=code)
+        print(f"{code} address base: {base.dwellings:,} dwellings in {time.perf_counter() - started:.1f} s")
         with transaction.atomic():
-            report = build_population(seed=seed, people=people)
-        print(f"people: {report.people:,} in {report.seconds:.1f} s")
+            report = build_population(seed=seed, people=people, county=code, taken=taken)
+        print(f"{code} people: {report.people:,} in {report.seconds:.1f} s", flush=True)
+        built = True
+    if built:
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
+    from ybss.people.models import Person
+
+    print(f"people in the database: {Person.objects.count():,}")
     started = time.perf_counter()
     done = refresh()
     print(f"refresh: {done.rows:,} aggregate rows in {time.perf_counter() - started:.2f} s")
     slowest = sorted(done.timings.items(), key=lambda kv: -kv[1])[:5]
     print("   slowest figures: " + ", ".join(f"{k} {v:.2f} s" for k, v in slowest))
-    measure(requests)
+    measure(requests, counties)
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -150,7 +193,7 @@ def timed(fn: Any, n: int) -> list[float]:
     return out
 
 
-def measure(n: int) -> None:
+def measure(n: int, counties: list[str]) -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -162,11 +205,14 @@ def measure(n: int) -> None:
     from ybss.people import actions
     from ybss.people.actions import MoveIn, PersonInput
 
-    def user(name: str, role: str, kind: str, prefix: str) -> Client:
+    def user(name: str, role: str, kind: str, *prefixes: str) -> Client:
         account, _ = get_user_model().objects.get_or_create(username=name)
-        place = Jurisdiction.objects.create(name=name, kind=kind, prefixes=[prefix])
+        places = [
+            Jurisdiction.objects.get_or_create(name=f"{name} {p}", kind=kind, defaults={"prefixes": [p]})[0]
+            for p in prefixes
+        ]
         access, _ = UserAccess.objects.update_or_create(user=account, defaults={"role": role})
-        access.jurisdictions.set([place])
+        access.jurisdictions.set(places)
         client = Client()
         client.force_login(account)
         return client
@@ -189,6 +235,15 @@ def measure(n: int) -> None:
         ),
         ("monthly report .xlsx, station", station, "/stats/report.xlsx", {}),
     ]
+    if len(counties) > 1:
+        kind = Jurisdiction.Kind.COUNTY_BUREAU
+        city = user("bench-prefecture", Role.SUPERVISOR, kind, *counties)
+        pages += [
+            (f"supervisor of {len(counties)} counties, population", city, "/stats/", {}),
+            (f"supervisor of {len(counties)} counties, quality", city, "/stats/quality/", {}),
+            ("  … drilled into 130731", city, "/stats/", {"node": "c:130731"}),
+            (f"monthly report .xlsx, {len(counties)} counties", city, "/stats/report.xlsx", {}),
+        ]
     print(f"dashboard requests, {n} each (target p95 < 300 ms):")
     for label, client, path, params in pages:
 
