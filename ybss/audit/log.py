@@ -38,13 +38,20 @@ def record(
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the action's transaction")
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    head = AuditHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        head = AuditHead.objects.create(pk=1, seq=0, hash=hashchain.GENESIS)
+    qn = connection.ops.quote_name
+    head_table = qn(AuditHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}", [])  # noqa: S608
+        row = cur.fetchone()
+    if row is None:
+        AuditHead.objects.create(pk=1, seq=0, hash=hashchain.GENESIS)
         head = AuditHead.objects.select_for_update().get(pk=1)
+        row = (head.seq, head.hash)
+    prev_seq, prev_hash = row
     target_list = sorted({f"{kind}:{key}" for kind, key in targets})
     event = AuditEvent(
-        seq=head.seq + 1,
+        seq=prev_seq + 1,
         at=timezone.now(),
         actor_id=getattr(user, "pk", None),
         actor_name=(actor_name if actor_name is not None else getattr(user, "username", ""))[:150],
@@ -55,18 +62,44 @@ def record(
         reason_text=reason_text[:200],
         targets=target_list,
         extra=extra or {},
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
     event.hash = hashchain.link_hash(event.prev_hash, event.seq, event.chain_record())
-    event.save(force_insert=True)
+    # Written with plain statements rather than Model.save: this runs inside every full
+    # read, and the ORM's save machinery cost more than the database work itself.
+    event.pk = _insert_event(event)
+    event._state.adding = False
     rows = [AuditTarget(event=event, kind=t.split(":", 1)[0], key=t.split(":", 1)[1]) for t in target_list]
     if len(rows) > 50:
         insert_many(rows)  # a bulk import names thousands of records in one event
-    else:
-        AuditTarget.objects.bulk_create(rows)
-    head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
+    elif rows:
+        values = ", ".join(["(%s, %s, %s)"] * len(rows))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {qn(AuditTarget._meta.db_table)} (event_id, kind, {qn('key')}) "  # noqa: S608
+                f"VALUES {values}",
+                [v for r in rows for v in (event.pk, r.kind, r.key)],
+            )
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1", [event.seq, event.hash])  # noqa: S608
     return event
+
+
+_EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_event(event: AuditEvent) -> int:
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in _EVENT_FIELDS)
+    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
+    placeholders = ", ".join(["%s"] * len(params))
+    sql = f"INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    with connection.cursor() as cur:
+        if connection.features.can_return_columns_from_insert:
+            cur.execute(f"{sql} RETURNING {qn(AuditEvent._meta.pk.column)}", params)
+            return int(cur.fetchone()[0])
+        cur.execute(sql, params)
+        return int(connection.ops.last_insert_id(cur, AuditEvent._meta.db_table, AuditEvent._meta.pk.column))
 
 
 def _rows() -> Iterator[tuple[int, str, str, dict[str, Any]]]:
