@@ -92,6 +92,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session, so that the session's save shares the request's commit.
+    "ybss.core.middleware.RequestTransactionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,6 +211,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = envint("YBSS_SESSION_SECONDS", 30 * 60)
+# PostgreSQL only: a request's writes (audit rows, the session) commit once, together
+# (ybss/core/middleware.py).
+YBSS_REQUEST_TRANSACTION = envbool("YBSS_REQUEST_TRANSACTION", True)
 SESSION_SAVE_EVERY_REQUEST = True  # expiry counts from the last request: inactivity, not login time
 
 REST_FRAMEWORK = {

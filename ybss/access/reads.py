@@ -137,7 +137,9 @@ def sensitive_read(
     require(user, CAPABILITY_FOR[action])
     counts = _recent_reads(user)
     _check_rate(user, counts)
-    with transaction.atomic():
+    # No savepoint of its own: if the audit row cannot be written, the whole request's
+    # transaction is undone with it, which is what must happen.
+    with transaction.atomic(savepoint=False):
         log.record(
             user, action, targets=targets, reason_code=purpose.code, reason_text=purpose.text, extra=extra
         )

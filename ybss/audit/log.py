@@ -67,19 +67,18 @@ def record(
     event.hash = hashchain.link_hash(event.prev_hash, event.seq, event.chain_record())
     # Written with plain statements rather than Model.save: this runs inside every full
     # read, and the ORM's save machinery cost more than the database work itself.
-    event.pk = _insert_event(event)
+    pairs = [tuple(t.split(":", 1)) for t in target_list]
+    if len(pairs) <= 50 and connection.vendor == "postgresql":
+        event.pk = _write_in_one_statement(event, pairs)
+        event._state.adding = False
+        return event
+    event.pk = _run_insert(_event_insert(event), returning=True)
     event._state.adding = False
-    rows = [AuditTarget(event=event, kind=t.split(":", 1)[0], key=t.split(":", 1)[1]) for t in target_list]
-    if len(rows) > 50:
-        insert_many(rows)  # a bulk import names thousands of records in one event
-    elif rows:
-        values = ", ".join(["(%s, %s, %s)"] * len(rows))
-        with connection.cursor() as cur:
-            cur.execute(
-                f"INSERT INTO {qn(AuditTarget._meta.db_table)} (event_id, kind, {qn('key')}) "  # noqa: S608
-                f"VALUES {values}",
-                [v for r in rows for v in (event.pk, r.kind, r.key)],
-            )
+    if len(pairs) > 50:
+        # A bulk import names thousands of records in one event.
+        insert_many([AuditTarget(event=event, kind=kind, key=key) for kind, key in pairs])
+    elif pairs:
+        _run_insert(_targets_insert(pairs, str(int(event.pk))), returning=False)
     with connection.cursor() as cur:
         cur.execute(f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1", [event.seq, event.hash])  # noqa: S608
     return event
@@ -88,18 +87,52 @@ def record(
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 
 
-def _insert_event(event: AuditEvent) -> int:
+def _event_insert(event: AuditEvent) -> tuple[str, list[Any]]:
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in _EVENT_FIELDS)
     params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
     placeholders = ", ".join(["%s"] * len(params))
     sql = f"INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    return sql, params
+
+
+def _targets_insert(pairs: list[tuple[str, ...]], event_id: str) -> tuple[str, list[Any]]:
+    """The target rows' INSERT, ``event_id`` being the event's number or an expression."""
+    qn = connection.ops.quote_name
+    values = ", ".join([f"({event_id}, %s, %s)"] * len(pairs))
+    sql = f"INSERT INTO {qn(AuditTarget._meta.db_table)} (event_id, kind, {qn('key')}) VALUES {values}"  # noqa: S608
+    return sql, [v for pair in pairs for v in pair]
+
+
+def _run_insert(statement: tuple[str, list[Any]], *, returning: bool) -> int:
+    sql, params = statement
+    pk = connection.ops.quote_name(AuditEvent._meta.pk.column)
     with connection.cursor() as cur:
-        if connection.features.can_return_columns_from_insert:
-            cur.execute(f"{sql} RETURNING {qn(AuditEvent._meta.pk.column)}", params)
+        if returning and connection.features.can_return_columns_from_insert:
+            cur.execute(f"{sql} RETURNING {pk}", params)
             return int(cur.fetchone()[0])
         cur.execute(sql, params)
+        if not returning:
+            return 0
         return int(connection.ops.last_insert_id(cur, AuditEvent._meta.db_table, AuditEvent._meta.pk.column))
+
+
+def _write_in_one_statement(event: AuditEvent, pairs: list[tuple[str, ...]]) -> int:
+    """PostgreSQL: the event, its targets and the new head in one round trip (each is a
+    wait for the server, and a full read pays them inside the request)."""
+    qn = connection.ops.quote_name
+    event_sql, params = _event_insert(event)
+    parts = [f"e AS ({event_sql} RETURNING {qn(AuditEvent._meta.pk.column)} AS id)"]
+    if pairs:
+        target_sql, target_params = _targets_insert(pairs, "(SELECT id FROM e)")
+        parts.append(f"t AS ({target_sql})")
+        params += target_params
+    head = qn(AuditHead._meta.db_table)
+    parts.append(f"h AS (UPDATE {head} SET seq = %s, hash = %s WHERE id = 1)")  # noqa: S608
+    params += [event.seq, event.hash]
+    with connection.cursor() as cur:
+        cur.execute(f"WITH {', '.join(parts)} SELECT id FROM e", params)  # noqa: S608
+        return int(cur.fetchone()[0])
 
 
 def _rows() -> Iterator[tuple[int, str, str, dict[str, Any]]]:

@@ -679,4 +679,7 @@ def run(job: ImportJob, actor: Any, phase: str) -> None:
     if not settings.YBSS_IMPORT_BACKGROUND:
         work()
         return
-    threading.Thread(target=work, name=f"import-{job.pk}-{phase}", daemon=True).start()
+    # After the request's transaction commits (one per request on PostgreSQL, see
+    # ybss/core/middleware.py): the thread's own connection must see the job it works on.
+    thread = threading.Thread(target=work, name=f"import-{job.pk}-{phase}", daemon=True)
+    transaction.on_commit(thread.start)
