@@ -203,12 +203,17 @@ def main() -> None:
 
     items = [g.input for g in Generator(seed=99).many(args.n)]
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for text in items:
         parse(text, gazetteer=gz)
     took = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     rate = len(items) / took
     print(f"\nparse() throughput: {rate:,.0f} addresses/s on one core")
+    # On a shared machine the wall clock also counts time spent waiting for
+    # the core; CPU time is what parsing itself cost.
     print(f"  ({len(items):,} freshly generated addresses, {took:.1f} s)")
+    print(f"  CPU time {cpu:.1f} s: {len(items) / cpu:,.0f} addresses/s")
     print(
         f"targets: micro-F1 ≥ 0.95 ({'met' if f1 >= 0.95 else 'NOT met'}: {f1:.3f}); "
         f"≥ 20,000 addresses/s ({'met' if rate >= 20_000 else 'NOT met'})"

@@ -68,8 +68,16 @@ _POI_AFTER = re.compile(
 )
 # A short county name followed by a township or village word is that
 # township's or village's own name.
-_TOWN_AFTER = re.compile(r"(?:镇|乡|街道|村)")
+_TOWN_WORDS = ("镇", "乡", "街道", "村")
 _COMMITTEE = re.compile(r"(居民委员会|村民委员会|居委会|村委会|委员会|委会|办事处)")
+# Characters a match of the patterns above can start with (for a compound
+# word, also one character later, after its optional name character). scan()
+# runs a pattern only when the text allows a match: most names are followed by
+# something that rules all of them out at a glance.
+_ROAD_AFTER_FIRST = frozenset("东西南北中一二三四五六七八九十路街大道巷弄胡公里")
+_POI_AFTER_FIRST = frozenset("小花家公名新山华大广别苑园邸")
+_COMMITTEE_FIRST = frozenset("居村委办")
+_PARENT_LENGTH = {4: 2, 6: 4, 9: 6, 12: 9}
 
 
 def kind_for(level: int, name: str) -> str:
@@ -167,13 +175,23 @@ class Gazetteer:
         self._informal: dict[str, int | tuple[int, ...]] = {}
         self._historic: dict[str, _Historic] = {}
         self._maxlen = 0
-        # First two characters of every indexed name → bit mask of the name
-        # lengths starting with them, so that scan() tries only lengths that exist.
+        # First two characters of every indexed name → the lengths of the
+        # names starting with them, longest first, and those names. scan()
+        # tries only lengths that exist, and looks each slice up in the small
+        # table of its head rather than in one set of all 670k names: the
+        # small table stays in the CPU cache for all the lengths tried at a
+        # position. The tables are dicts, not sets, and kept apart from the
+        # lengths: a dict of strings is not tracked by the garbage collector,
+        # while 150k sets (or tuples holding dicts) would be walked by every
+        # full collection.
         self._lengths: dict[str, tuple[int, ...]] = {}
-        self._keys: frozenset[str] = frozenset()
-        self._paths: dict[str, list[tuple[str, str]]] = {}
-        self._entries: dict[str, tuple[tuple[_Entry | None, bool], tuple[_Entry | None, bool]]] = {}
+        self._heads: dict[str, dict[str, None]] = {}
+        self._paths: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._entries: dict[str, tuple[_Entry, ...]] = {}
         self._short: dict[str, str | None] = {}
+        # Official names of the codes of recently found names: a parse asks
+        # for them (element kind, path) right after finding them.
+        self._found_names: dict[str, str] = {}
 
     # -- building ---------------------------------------------------------
     def _ensure(self) -> None:
@@ -226,17 +244,25 @@ class Gazetteer:
         self._formal, self._informal = formal, informal
         self._historic = self._historic_names() if self._records is None else {}
         self._maxlen = max((len(k) for k in formal), default=0)
-        lengths: dict[str, int] = {}
+        by_head: dict[str, list[str]] = {}
         for keys in (formal, informal, self._historic):
             for key in keys:
-                head = key[:2]
-                lengths[head] = lengths.get(head, 0) | (1 << len(key))
-        shared: dict[int, tuple[int, ...]] = {}
-        for mask in lengths.values():
-            if mask not in shared:
-                shared[mask] = tuple(n for n in range(mask.bit_length() - 1, 1, -1) if (mask >> n) & 1)
-        self._lengths = {head: shared[mask] for head, mask in lengths.items()}
-        self._keys = frozenset(formal.keys() | informal.keys() | self._historic.keys())
+                group = by_head.get(key[:2])
+                if group is None:
+                    by_head[key[:2]] = [key]
+                else:
+                    group.append(key)
+        shared: dict[frozenset[int], tuple[int, ...]] = {}
+        heads: dict[str, dict[str, None]] = {}
+        head_lengths: dict[str, tuple[int, ...]] = {}
+        for head, group in by_head.items():
+            sizes = frozenset(map(len, group))
+            lengths = shared.get(sizes)
+            if lengths is None:
+                lengths = shared[sizes] = tuple(sorted(sizes, reverse=True))
+            head_lengths[head] = lengths
+            heads[head] = dict.fromkeys(group)
+        self._lengths, self._heads = head_lengths, heads
 
     def _historic_names(self) -> dict[str, _Historic]:
         """Names of abolished divisions (江干区, 崇文区, 莱芜市) → their current successors.
@@ -311,6 +337,9 @@ class Gazetteer:
 
     def name(self, code: str) -> str | None:
         """Official name of ``code`` (``None`` if the code is not in this gazetteer)."""
+        known = self._found_names.get(code)
+        if known is not None:
+            return known
         idx = self._index_of(code)
         return None if idx is None else self._names[idx]
 
@@ -326,19 +355,34 @@ class Gazetteer:
 
     def path(self, code: str) -> list[tuple[str, str]]:
         """``(code, name)`` of ``code`` and its ancestors, province first, placeholders skipped."""
+        return list(self.path_tuple(code))
+
+    def path_tuple(self, code: str) -> tuple[tuple[str, str], ...]:
+        """:meth:`path` as a shared tuple (cached: do not rely on its identity)."""
         cached = self._paths.get(code)
         if cached is not None:
-            return list(cached)
-        out: list[tuple[str, str]] = []
-        for n in _LEVEL_LENGTHS[1:]:
-            if n > len(code):
-                break
-            name = self.name(code[:n])
+            return cached
+        parent_length = _PARENT_LENGTH.get(len(code))
+        out: tuple[tuple[str, str], ...]
+        if parent_length is not None:
+            # Built on the parent's path, which the villages of one township
+            # share: a new village costs one lookup, not one per level.
+            out = self.path_tuple(code[:parent_length])
+            name = self.name(code)
             if name is not None and name not in _PLACEHOLDERS:
-                out.append((code[:n], division_short_name(name)))
+                out = (*out, (code, division_short_name(name)))
+        else:
+            parts: list[tuple[str, str]] = []
+            for n in _LEVEL_LENGTHS[1:]:
+                if n > len(code):
+                    break
+                name = self.name(code[:n])
+                if name is not None and name not in _PLACEHOLDERS:
+                    parts.append((code[:n], division_short_name(name)))
+            out = tuple(parts)
         if len(self._paths) < 100_000:
             self._paths[code] = out
-        return list(out)
+        return out
 
     def children(self, code: str) -> Iterator[str]:
         """Codes of the direct children of ``code`` present in this gazetteer."""
@@ -376,38 +420,69 @@ class Gazetteer:
                 out.append(succ)
         return out
 
-    def _entry(self, key: str) -> tuple[tuple[_Entry | None, bool], tuple[_Entry | None, bool]]:
-        """Codes of ``key`` as a formal and as an informal name, each with
-        whether any of them is a township or village; cached per key."""
-        out: list[tuple[_Entry | None, bool]] = []
+    def _entry(self, key: str) -> tuple[_Entry, ...]:
+        """Codes of ``key`` as a formal name, then as an informal one (when it
+        is either), each with whether any of them is a township or village
+        and whether the name is informal; cached per key."""
+        out: list[_Entry] = []
+        rows = self._codes
+        levels = self._levels
         for index, informal in ((self._formal, False), (self._informal, True)):
             found = _get(index, key)
-            entry = None
             if found:
-                entry = (tuple(self._code_at(i) for i in found), any(self._levels[i] >= 4 for i in found))
-            out.append((entry, informal))
-        pair = (out[0], out[1])
+                # _code_at, inlined: a common village name has hundreds of codes.
+                codes = tuple([str(rows[i]).zfill(12)[: _LEVEL_LENGTHS[levels[i]]] for i in found])
+                if len(found) <= 8 and len(self._found_names) < 200_000:
+                    for code, i in zip(codes, found, strict=True):
+                        # Only rows name() can find: a row padding to the same
+                        # number as the row before it (442000 under 4420) is not.
+                        if i == 0 or rows[i - 1] != rows[i]:
+                            self._found_names[code] = self._names[i]
+                out.append((codes, max([levels[i] for i in found]) >= 4, informal))
+        entry = tuple(out)
         if len(self._entries) < 200_000:
-            self._entries[key] = pair
-        return pair
+            self._entries[key] = entry
+        return entry
 
-    def continues(self, text: str, pos: int, prefixes: tuple[str, ...]) -> bool:
+    def names_at(self, text: str, pos: int, memo: _Memo | None = None) -> list[_Found]:
+        """Indexed names starting at ``text[pos]``, longest first: end, name, entry.
+
+        ``memo`` is a dict the caller keeps for one ``text``: a parse asks
+        both scan() and continues() about the same positions.
+        """
+        if memo is not None:
+            done = memo.get(pos)
+            if done is not None:
+                return done
+        if not self._built:
+            self._ensure()
+        out: list[_Found] = []
+        head = text[pos : pos + 2]
+        keys = self._heads.get(head)
+        if keys is not None:
+            lengths = self._lengths[head]
+            room = len(text) - pos
+            entries = self._entries
+            for length in lengths:
+                if length > room:
+                    continue
+                key = text[pos : pos + length]
+                if key in keys:
+                    entry = entries.get(key)
+                    if entry is None:
+                        entry = self._entry(key)
+                    out.append((pos + length, key, entry))
+        if memo is not None:
+            memo[pos] = out
+        return out
+
+    def continues(self, text: str, pos: int, prefixes: tuple[str, ...], memo: _Memo | None = None) -> bool:
         """Whether a division inside one of ``prefixes`` is named at ``text[pos]`` (唐山|路北区)."""
-        self._ensure()
-        keys = self._keys
-        room = len(text) - pos
-        for length in self._lengths.get(text[pos : pos + 2], ()):
-            if length > room:
-                continue
-            key = text[pos : pos + length]
-            if key not in keys:
-                continue
-            pair = self._entries.get(key) or self._entry(key)
-            for entry, _ in pair:
-                if entry is not None:
-                    for code in entry[0]:
-                        if code.startswith(prefixes) and code not in prefixes:
-                            return True
+        for _, _, entry in self.names_at(text, pos, memo):
+            for codes, _, _ in entry:
+                for code in codes:
+                    if code.startswith(prefixes) and code not in prefixes:
+                        return True
         return False
 
     # -- names ------------------------------------------------------------
@@ -418,61 +493,58 @@ class Gazetteer:
         found = _get(self._formal, key) or _get(self._informal, key)
         return tuple(self._code_at(i) for i in found)
 
-    def scan(self, text: str, pos: int) -> list[NameHit]:
+    def scan(self, text: str, pos: int, memo: _Memo | None = None) -> list[NameHit]:
         """Division names starting at ``text[pos]``, longest first.
 
         A committee suffix right after a village or community name
         (沿山村村委会, 鼓楼社区居委会) is included in the hit. Names directly
-        followed by a road word are skipped: 西湖路 is not 西湖区.
+        followed by a road word are skipped: 西湖路 is not 西湖区. ``memo``:
+        see :meth:`names_at`.
         """
-        self._ensure()
         hits: list[NameHit] = []
-        lengths = self._lengths.get(text[pos : pos + 2])
-        if not lengths:
-            return hits
-        room = len(text) - pos
-        keys = self._keys
-        entries = self._entries
-        for length in lengths:
-            if length > room:
-                continue
-            key = text[pos : pos + length]
-            if key not in keys:
-                continue
-            end = pos + length
-            pair = entries.get(key)
-            if pair is None:
-                pair = self._entry(key)
-            for entry, informal in pair:
-                if entry is None:
-                    continue
-                codes, low = entry
+        for end, key, entry in self.names_at(text, pos, memo):
+            nxt = text[end : end + 1]
+            for codes, low, informal in entry:
                 # A full county or city name followed by 路 is still the county
                 # (唐山市路北区); short names and village names are not.
-                guarded = informal or low
-                if guarded and _ROAD_AFTER.match(text, end) and not self.continues(text, end, codes):
+                if (
+                    (informal or low)
+                    and (nxt in _ROAD_AFTER_FIRST or nxt.isdigit())
+                    and _ROAD_AFTER.match(text, end)
+                    and not self.continues(text, end, codes, memo)
+                ):
                     continue
-                if informal and _TOWN_AFTER.match(text, end):
-                    continue  # 河东镇 is a township, whatever 河东区 is
-                if informal and _POI_AFTER.match(text, end) and not self.continues(text, end, codes):
-                    continue  # 康乐小区, 东方苑, 江南公寓: a compound, not 康乐县
+                if informal:
+                    if text.startswith(_TOWN_WORDS, end):
+                        continue  # 河东镇 is a township, whatever 河东区 is
+                    if (
+                        (nxt in _POI_AFTER_FIRST or text[end + 1 : end + 2] in _POI_AFTER_FIRST)
+                        and _POI_AFTER.match(text, end)
+                        and not self.continues(text, end, codes, memo)
+                    ):
+                        continue  # 康乐小区, 东方苑, 江南公寓: a compound, not 康乐县
                 hit_end = end
-                if low:
+                if low and nxt in _COMMITTEE_FIRST:
                     m = _COMMITTEE.match(text, end)
                     if m is not None:
                         hit_end = m.end()
                 hits.append(NameHit(hit_end, codes, informal))
-            old = self._historic.get(key)
-            if old is not None and not hits:
-                hits.append(NameHit(pos + length, old[0], False, old[1], old[2] or None, old[3]))
+            if not hits:
+                old = self._historic.get(key)
+                if old is not None:
+                    hits.append(NameHit(end, old[0], False, old[1], old[2] or None, old[3]))
         return hits
 
 
 # Current codes, a note for the warning, the successor the name continues as
 # (or ""), and the element kind of the old division when not its successors'.
 _Historic = tuple[tuple[str, ...], str, str, str | None]
-# Codes a name stands for, and whether any of them is a township or village.
-_Entry = tuple[tuple[str, ...], bool]
+# Codes a name stands for, whether any of them is a township or village, and
+# whether the name is an informal one.
+_Entry = tuple[tuple[str, ...], bool, bool]
+# A name found in text: where it ends, the name, its entries.
+_Found = tuple[int, str, tuple[_Entry, ...]]
+_Memo = dict[int, list[_Found]]
 
 
 def _formal_keys(level: int, name: str) -> list[str]:

@@ -56,6 +56,21 @@ class Folded:
         return self.starts[start], self.ends[end - 1]
 
 
+# Folded is a frozen dataclass; its generated __init__ sets each field
+# through object.__setattr__. fold() runs once per parse and per name, so it
+# sets the slots directly.
+_new_object = object.__new__
+_SET_TEXT, _SET_STARTS, _SET_ENDS = (getattr(Folded, name).__set__ for name in ("text", "starts", "ends"))
+
+
+def _folded(text: str, starts: Sequence[int], ends: Sequence[int]) -> Folded:
+    out: Folded = _new_object(Folded)
+    _SET_TEXT(out, text)
+    _SET_STARTS(out, starts)
+    _SET_ENDS(out, ends)
+    return out
+
+
 _char_cache: dict[str, str] = {}
 
 
@@ -63,6 +78,16 @@ def _fold_char(ch: str) -> str:
     cached = _char_cache.get(ch)
     if cached is not None:
         return cached
+    out = _fold_uncached(ch)
+    if len(_char_cache) < 50_000:
+        _char_cache[ch] = out
+        if len(out) == 1 and out != " " and ch != "<":
+            _ONE_TO_ONE.add(ch)
+            _TRANSLATE[ord(ch)] = out
+    return out
+
+
+def _fold_uncached(ch: str) -> str:
     if ch.isspace():
         out = " "
     elif unicodedata.category(ch) in _DROP_CATEGORIES:
@@ -87,11 +112,6 @@ def _fold_char(ch: str) -> str:
                 d = ""
             parts.append(d)
         out = "".join(parts)
-    if len(_char_cache) < 50_000:
-        _char_cache[ch] = out
-        if len(out) == 1 and out != " " and ch != "<":
-            _ONE_TO_ONE.add(ch)
-            _TRANSLATE[ord(ch)] = out
     return out
 
 
@@ -100,6 +120,28 @@ def _fold_char(ch: str) -> str:
 # str.translate, and the identity span map.
 _ONE_TO_ONE: set[str] = set()
 _TRANSLATE: dict[int, str] = {}
+
+
+def _unchanged_class() -> str:
+    """Regex class of the printable ASCII and CJK Unified Ideographs that fold to themselves."""
+    same = [
+        cp
+        for cp in (*range(0x21, 0x7F), *range(0x4E00, 0xA000))
+        if chr(cp) != "<" and _fold_uncached(chr(cp)) == chr(cp)
+    ]
+    ranges: list[str] = []
+    start = prev = same[0]
+    for cp in [*same[1:], -1]:
+        if cp != prev + 1:
+            ranges.append(re.escape(chr(start)) + (f"-{re.escape(chr(prev))}" if prev > start else ""))
+            start = cp
+        prev = cp
+    return "[" + "".join(ranges) + "]*"
+
+
+# Nearly every address is plain simplified Chinese, ASCII digits and upper-case
+# letters, which folding leaves as they are: one regex pass recognises that.
+_UNCHANGED = re.compile(_unchanged_class())
 
 
 def _is_word(ch: str) -> bool:
@@ -113,9 +155,12 @@ def fold(text: str) -> Folded:
     digits (so ``Room 5`` keeps its space and ``文三路 90号`` loses it).
     """
     text = text[:MAX_INPUT]
+    if _UNCHANGED.fullmatch(text):
+        n = len(text)
+        return _folded(text, range(n), range(1, n + 1))
     if _ONE_TO_ONE.issuperset(text):
         n = len(text)
-        return Folded(text.translate(_TRANSLATE), range(n), range(1, n + 1))
+        return _folded(text.translate(_TRANSLATE), range(n), range(1, n + 1))
     skip_until = -1
     tags = {m.start(): m.end() for m in _HTML_TAG.finditer(text)} if "<" in text else {}
     out: list[str] = []
@@ -163,17 +208,20 @@ _UNIT_BEFORE = (
 )  # fmt: skip
 
 
+_ANY_AFTER = _STRONG_AFTER + _WEAK_AFTER
+
+
 def _boundary(s: str, pos: int) -> bool:
     if pos >= len(s):
         return True
     ch = s[pos]
     if ch.isdigit() or cn_numerals.is_numeral_char(ch) or not is_cjk(ch):
         return True
-    return any(s.startswith(w, pos) for w in _STRONG_AFTER + _WEAK_AFTER)
+    return s.startswith(_ANY_AFTER, pos)
 
 
 def _is_number_run(s: str, a: int, b: int) -> bool:
-    if any(s.startswith(w, b) for w in _STRONG_AFTER):
+    if s.startswith(_STRONG_AFTER, b):
         return True
     for w in _WEAK_AFTER:
         if s.startswith(w, b) and _boundary(s, b + len(w)):
@@ -182,9 +230,13 @@ def _is_number_run(s: str, a: int, b: int) -> bool:
     at_end = b >= len(s) or not (is_cjk(s[b]) or s[b].isalnum())
     if at_end and a > 0:
         prev = s[a - 1]
-        if prev.isdigit() or any(s.endswith(w, 0, a) for w in _UNIT_BEFORE):
+        if prev.isdigit() or s.endswith(_UNIT_BEFORE, 0, a):
             return True
     return False
+
+
+# Numeral runs repeat endlessly (三, 十二, 二〇一): reading one is pure.
+_to_digits = lru_cache(maxsize=1 << 14)(cn_numerals.to_digits)
 
 
 def convert_numerals(f: Folded, *, everywhere: bool = False) -> Folded:
@@ -203,7 +255,7 @@ def convert_numerals(f: Folded, *, everywhere: bool = False) -> Folded:
     changed = False
     for m in _NUMERAL_RUN.finditer(s):
         i, j = m.span()
-        digits = cn_numerals.to_digits(s[i:j]) if everywhere or _is_number_run(s, i, j) else None
+        digits = _to_digits(s[i:j]) if everywhere or _is_number_run(s, i, j) else None
         if digits is None:
             continue
         out.append(s[done:i])
@@ -276,6 +328,8 @@ def normalize_name(text: str) -> str:
     Characters are folded as in :func:`normalize`, whitespace and punctuation
     are removed, and numerals are kept as written: a name is not a number.
     """
+    if len(text) <= MAX_INPUT and _UNCHANGED.fullmatch(text):
+        return _NAME_DROP.sub("", text)  # fold() would leave it as it is
     return _NAME_DROP.sub("", fold(text).text)
 
 

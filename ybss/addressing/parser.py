@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .gazetteer import Gazetteer, _clean_region, get_gazetteer, kind_for
+from .gazetteer import Gazetteer, _clean_region, _Memo, get_gazetteer, kind_for
 from .normalize import Folded, normalize_name, normalize_number, prepare, unify
 
 __all__ = [
@@ -198,6 +198,16 @@ _GENERIC_POI = frozenset({"小区", "花园", "家园", "公寓", "大厦", "广
 _NOT_IN_NAMES = frozenset("路街巷号楼栋室弄")
 
 
+# Each fallback pattern, with characters one of which its match must contain
+# (its suffix word), within _FALLBACK_REACH characters of where it starts.
+_FALLBACKS = (
+    ("devzone", _DEVZONE, frozenset("区")),
+    ("town", _TOWN, frozenset("街镇乡")),
+    ("community", _COMMUNITY, frozenset("社居村")),
+)
+_FALLBACK_REACH = 24
+
+
 def _plain_name(name: str) -> bool:
     """Whether a regex-found division name is plausibly a name and not a road or house."""
     for suffix in ("街道办事处", "街道"):
@@ -217,102 +227,182 @@ class _Div:
     vague: bool = False
 
 
+# Each kind is one bit of ``_Parser.seen``: the parser asks "has any of these
+# kinds been read?" dozens of times per address, and a mask test is far
+# cheaper than a set lookup per kind.
+_BIT = {kind: 1 << i for i, kind in enumerate(ELEMENT_KINDS)}
+_PROVINCE, _CITY, _DISTRICT, _DEVZONE_K, _TOWN_K, _COMMUNITY_K = (_BIT[k] for k in DIVISION_KINDS)
+_VGROUP = _BIT["village_group"]
+_ROAD_K = _BIT["road"]
+_ROADNO = _BIT["road_no"]
+_SUBROAD = _BIT["subroad"]
+_SUBROADNO = _BIT["subroad_no"]
+_POI = _BIT["poi"]
+_SUBPOI = _BIT["subpoi"]
+_BLDG = _BIT["building"]
+_UNIT_K = _BIT["unit"]
+_FLOOR_K = _BIT["floor"]
+_ROOM_K = _BIT["room"]
+_DIVISIONS_MASK = _PROVINCE | _CITY | _DISTRICT | _DEVZONE_K | _TOWN_K | _COMMUNITY_K
+# Once any of these is read, the divisions are over.
+_PAST_DIVISIONS = _ROAD_K | _POI | _BLDG | _ROADNO | _ROOM_K
+_NUMBER_BITS = 0
+for _k in NUMBER_KINDS:
+    _NUMBER_BITS |= _BIT[_k]
+_LEVEL_OF_LENGTH = (0, 0, 1, 0, 2, 0, 3, 0, 0, 4, 0, 0, 5)
+
+# Element is a frozen dataclass, whose generated __init__ goes through
+# object.__setattr__ once per field; setting the slots directly is several
+# times cheaper, and a parse makes an Element for every piece of every address.
+_new_object = object.__new__
+_SET_KIND, _SET_VALUE, _SET_RAW, _SET_START, _SET_END, _SET_CODE = (
+    getattr(Element, name).__set__ for name in ("kind", "value", "raw", "start", "end", "code")
+)
+
+
+def _element(kind: str, value: str, raw: str, start: int, end: int, code: str | None) -> Element:
+    el: Element = _new_object(Element)
+    _SET_KIND(el, kind)
+    _SET_VALUE(el, value)
+    _SET_RAW(el, raw)
+    _SET_START(el, start)
+    _SET_END(el, end)
+    _SET_CODE(el, code)
+    return el
+
+
+# Piece of the address as the parser holds it until the end:
+# kind, value, start, end (in the original text), code.
+_Piece = tuple[str, str, int, int, str | None]
+
+
 class _Parser:
     def __init__(self, text: str, folded: Folded, gz: Gazetteer, region: str | None) -> None:
         self.text = text
         self.f = folded
         self.s = folded.text
+        self.starts = folded.starts
+        self.ends = folded.ends
         self.gz = gz
         self.region = region
-        self.elements: list[Element] = []
+        self.elements: list[_Piece] = []
         self.chain: list[_Div] = []
         self.chain_elements: list[int] = []  # index into elements per chain entry
         self.warnings: list[str] = []
-        self.seen: set[str] = set()
+        self.seen = 0  # _BIT of every kind read so far
         self.other_start = -1
+        self.memo: _Memo = {}  # Gazetteer.names_at per position of self.s
 
     # -- helpers ------------------------------------------------------------
-    def emit(self, kind: str, a: int, b: int, value: str | None = None, code: str | None = None) -> None:
-        if kind != "other":
+    def emit(self, kind: str, a: int, b: int, value: str | None = None) -> None:
+        if self.other_start >= 0 and kind != "other":
             self.flush_other(a)
-        start, end = self.f.span(a, b)
-        if self.elements and start < self.elements[-1].end:
+        if b > a:
+            start = self.starts[a]
+            end = self.ends[b - 1]
+        else:
+            start, end = self.f.span(a, b)
+        elements = self.elements
+        if elements and start < elements[-1][3]:
             # One original character that folded into several (¼ → 1⁄4) may
             # not be shared by two elements: the later one starts after it.
-            start = self.elements[-1].end
+            start = elements[-1][3]
             end = max(start, end)
-        raw = self.text[start:end]
+        bit = _BIT[kind]
         if value is None:
-            if kind in NUMBER_KINDS:
-                value = normalize_number(kind, self.s[a:b])
+            piece = self.s[a:b]
+            if not bit & _NUMBER_BITS:
+                value = normalize_name(piece)
+            elif piece.isdigit() and piece.isascii():
+                # What normalize_number gives for plain digits (the room
+                # number, mostly), without a trip through its cache.
+                value = piece.lstrip("0") or "0"
             else:
-                value = normalize_name(self.s[a:b])
-        self.elements.append(Element(kind, value, raw, start, end, code))
-        self.seen.add(kind)
-
-    def has(self, *kinds: str) -> bool:
-        return not self.seen.isdisjoint(kinds)
+                value = normalize_number(kind, piece)
+        elements.append((kind, value, start, end, None))
+        self.seen |= bit
 
     # -- divisions ------------------------------------------------------------
     def division_at(self, pos: int) -> int | None:
-        hits = self.gz.scan(self.s, pos)
+        s = self.s
+        gz = self.gz
+        memo = self.memo
+        hits = gz.scan(s, pos, memo)
+        if not hits:
+            return None
         if (
             len(hits) > 1
             and hits[0].end != hits[-1].end
-            and not self.gz.continues(self.s, hits[0].end, hits[0].codes)
+            and not gz.continues(s, hits[0].end, hits[0].codes, memo)
         ):
             # 青岛市北区 is 青岛 + 市北区, not 青岛市 + 北区: prefer a reading
             # after which a division inside this one is named.
-            hits.sort(key=lambda h: not self.gz.continues(self.s, h.end, h.codes))
+            hits.sort(key=lambda h: not gz.continues(s, h.end, h.codes, memo))
         for hit in hits:
             codes = self.accept(hit.codes, hit.informal, pos, hit.end)
             if codes is None:
                 continue
-            level = (0, 0, 1, 0, 2, 0, 3, 0, 0, 4, 0, 0, 5)[min(map(len, codes))]
-            kind = hit.kind or kind_for(level, (self.gz.name(codes[0]) or "") if level == 4 else "")
-            self.flush_other(pos)
+            level = _LEVEL_OF_LENGTH[min(map(len, codes)) if len(codes) > 1 else len(codes[0])]
+            kind = hit.kind or kind_for(level, (gz.name(codes[0]) or "") if level == 4 else "")
+            if self.other_start >= 0:
+                self.flush_other(pos)
             preferred = hit.preferred if hit.preferred in codes else None
             if hit.historic is not None:
                 now = "、".join(
-                    "".join(n for _, n in self.gz.path(c)[1:]) for c in ([preferred] if preferred else codes)
+                    "".join(n for _, n in gz.path(c)[1:]) for c in ([preferred] if preferred else codes)
                 )
                 self.warnings.append(
-                    f"“{self.s[pos : hit.end]}”为已撤销或更名的区划（{hit.historic}），按现行区划处理：{now}"
+                    f"“{s[pos : hit.end]}”为已撤销或更名的区划（{hit.historic}），按现行区划处理：{now}"
                 )
             vague = hit.historic is not None and len(codes) > 1
             self.chain.append(_Div(pos, hit.end, codes, hit.informal, preferred, vague))
             self.chain_elements.append(len(self.elements))
-            self.emit(kind, pos, hit.end, normalize_name(self.s[pos : hit.end]))
+            # The value is set in _resolve: the division's short name, or the
+            # folded text when it stays unresolved.
+            self.emit(kind, pos, hit.end, "")
             return hit.end
         return None
 
     def accept(self, codes: tuple[str, ...], informal: bool, a: int, b: int) -> list[str] | None:
         """Candidates of a name hit that fit the divisions already read, or ``None`` to reject it."""
-        if not self.chain:
-            if len(codes) > 1 and all(len(c) == 12 for c in codes) and not self.region:
+        chain = self.chain
+        if not chain:
+            if len(codes) > 1 and not self.region and all(len(c) == 12 for c in codes):
                 # A village name shared by several places, with nothing
                 # around it to tell which: more likely a compound (幸福新村).
                 return None
             return list(codes)
-        last = self.chain[-1]
-        depth = min(len(p) for p in last.codes)
+        last = chain[-1]
+        last_codes = last.codes
         # Inside the last name, or the same division again (义乌市义乌市, or
         # 钢城区 after 莱芜市, which now stands for 莱芜区 and 钢城区).
-        prefixes = tuple(last.codes)
-        mine = frozenset(prefixes)
-        compat = [c for c in codes if c.startswith(prefixes) and c not in mine]
-        if not compat and not informal:
-            compat = [c for c in codes if c in mine]
-        if (
-            compat
-            and mine.issuperset(compat)
-            and len(self.chain) > 1
-            and set(self.chain[-2].codes) == set(last.codes)
-        ):
-            return None  # written twice already: the rest is not a division
-        if compat:
-            self.narrow(compat)
-            return compat
+        if len(last_codes) == 1:
+            only = last_codes[0]
+            compat = [c for c in codes if c != only and c.startswith(only)]
+            if not compat and not informal and only in codes:
+                compat = [only]
+            if compat and len(chain) > 1 and compat[0] == only and set(chain[-2].codes) == {only}:
+                return None  # written twice already: the rest is not a division
+            if compat:
+                # A single parent: nothing above it can be narrowed.
+                return compat
+        else:
+            prefixes = tuple(last_codes)
+            mine = frozenset(prefixes)
+            compat = [c for c in codes if c.startswith(prefixes) and c not in mine]
+            if not compat and not informal:
+                compat = [c for c in codes if c in mine]
+            if (
+                compat
+                and mine.issuperset(compat)
+                and len(chain) > 1
+                and set(chain[-2].codes) == set(last_codes)
+            ):
+                return None  # written twice already: the rest is not a division
+            if compat:
+                self.narrow(compat)
+                return compat
+        depth = min(len(p) for p in last_codes)
         deeper = [c for c in codes if len(c) > depth]
         if informal or not deeper or min(len(c) for c in deeper) > 6:
             # A village name elsewhere in the country, or a short name that is
@@ -334,14 +424,20 @@ class _Parser:
 
     def fallback_division(self, pos: int) -> int | None:
         """Township, community or development zone spelled with its suffix but absent from the data."""
-        for kind, pattern in (("devzone", _DEVZONE), ("town", _TOWN), ("community", _COMMUNITY)):
-            if kind == "town" and self.has("town", "community"):
+        s = self.s
+        window = s[pos : pos + _FALLBACK_REACH]
+        # Each pattern needs its suffix word within reach; most positions
+        # have none of them, and checking the window is cheaper than matching.
+        for kind, pattern, marks in _FALLBACKS:
+            if kind == "town" and self.seen & (_TOWN_K | _COMMUNITY_K):
                 continue
-            m = pattern.match(self.s, pos)
+            if marks.isdisjoint(window):
+                continue
+            m = pattern.match(s, pos)
             if m is None or not _plain_name(m.group()):
                 continue
             # A village may follow the road it belongs to; a township never does.
-            if kind == "town" and self.has("road", "poi"):
+            if kind == "town" and self.seen & (_ROAD_K | _POI):
                 continue
             self.emit(kind, pos, m.end())
             self.warnings.append(f"区划库中未找到：“{m.group()}”")
@@ -356,11 +452,12 @@ class _Parser:
         in_divisions = True
         while pos < n:
             if s[pos] in _SEPARATORS and not _compact_ahead(s, pos):
-                self.flush_other(pos)
+                if self.other_start >= 0:
+                    self.flush_other(pos)
                 pos += 1
                 continue
             nxt: int | None = None
-            if in_divisions and not self.has("road", "poi", "building", "road_no", "room"):
+            if in_divisions and not self.seen & _PAST_DIVISIONS:
                 nxt = self.division_at(pos)
                 if nxt is None:
                     nxt = self.fallback_division(pos)
@@ -385,132 +482,137 @@ class _Parser:
 
     def structural(self, pos: int) -> int | None:
         s = self.s
-        has = self.has
-        if s[pos].isdigit() and not has("road", "poi", "building"):
+        seen = self.seen
+        c = s[pos]
+        digit = c.isdigit()
+        if digit and not seen & (_ROAD_K | _POI | _BLDG):
             # Numbered roads: 6号大街, 2号路.
             m = _NUMBERED_ROAD.match(s, pos)
             if m is not None:
                 self.emit("road", pos, m.end())
                 return m.end()
-        if s[pos].isdigit() or s[pos] == "第" or "A" <= s[pos] <= "Z" or s[pos] in "-负地":
-            got = self.number(pos)
-            if got is not None or not ("A" <= s[pos] <= "Z" or s[pos] in "第负地"):
+        if digit or c == "第" or "A" <= c <= "Z" or c in "-负地":
+            got = self.number(pos, digit)
+            if got is not None or not ("A" <= c <= "Z" or c in "第负地"):
                 return got
-        if not has("road", "poi", "building"):
+        if not seen & (_ROAD_K | _POI | _BLDG):
             m = _DEVZONE.match(s, pos)
-            if m is not None and not has("devzone"):
+            if m is not None and not seen & _DEVZONE_K:
                 self.emit("devzone", pos, m.end())
                 return m.end()
-        if has("road") and not has("road_no", "subroad", "poi"):
+        if seen & _ROAD_K and not seen & (_ROADNO | _SUBROAD | _POI):
             m = _SEGMENT.match(s, pos)
             if m is not None:  # 人民南路四段, 一环路北一段
                 self.emit("subroad", pos, m.end())
                 return m.end()
-        if not has("poi", "building", "unit", "room"):
+        if not seen & (_POI | _BLDG | _UNIT_K | _ROOM_K):
             m = _ROAD.match(s, pos)
             if m is not None:
-                if not has("road"):
+                if not seen & _ROAD_K:
                     self.emit("road", pos, m.end())
                     return m.end()
-                if not has("subroad"):
+                if not seen & _SUBROAD:
                     self.emit("subroad", pos, m.end())
                     return m.end()
         m = _POI_RUN.match(s, pos)
-        if m is not None and len(m.group()) >= 2:
+        if m is not None and m.end() - pos >= 2:
             return self.poi(pos, m.end())
         return None
 
     def poi(self, a: int, b: int) -> int | None:
-        name = self.s[a:b]
-        if self.has("room"):
+        seen = self.seen
+        if seen & _ROOM_K:
             return None
-        if self.has("poi"):
-            if self.has("subpoi", "building", "unit"):
+        if seen & _POI:
+            if seen & (_SUBPOI | _BLDG | _UNIT_K):
                 return None
             self.emit("subpoi", a, b)
             return b
-        split = _poi_split(name)
-        if split is not None and split < len(name):
+        split = _poi_split(self.s[a:b])
+        if split is not None and split < b - a:
             self.emit("poi", a, a + split)
             self.emit("subpoi", a + split, b)
         else:
             self.emit("poi", a, b)
         return b
 
-    def number(self, pos: int) -> int | None:
+    def number(self, pos: int, digit: bool) -> int | None:
+        # ``digit``: s[pos] is a digit. Patterns that must start with one are
+        # not tried otherwise (str.isdigit covers everything \d matches).
         s = self.s
-        has = self.has
-        if has("subroad") and not has("subroad_no") and not has("poi"):
-            m = _ROAD_NO.match(s, pos)
-            if m is not None:
-                self.emit("subroad_no", pos, m.end())
-                return m.end()
-        if has("road") and not has("road_no", "subroad", "poi"):
-            m = _ROAD_NO.match(s, pos)
-            if m is not None:
-                self.emit("road_no", pos, m.end())
-                return m.end()
-        if has("road") and not has("subroad") and not has("poi"):
-            m = _LANE.match(s, pos)
-            if m is not None:
-                self.emit("subroad", pos, m.end())
-                return m.end()
-        if not has("building", "road_no"):
-            m = _GROUP.match(s, pos)
-            if m is not None and not has("village_group"):
-                # 5组6号 is two elements, as in the address base: the group
-                # (GA/T class 30) and the door plate in it (class 40).
-                self.emit("village_group", pos, m.end())
-                return m.end()
-        if not has("building", "unit", "room"):
-            m = _COMPACT3.match(s, pos)
-            if m is not None:
-                self.emit("building", m.start(1), m.end(1))
-                self.emit("unit", m.start(2), m.end(2))
-                self.emit("room", m.start(3), m.end(3))
-                return m.end()
-        if not has("building", "unit", "floor", "room"):
+        seen = self.seen
+        if digit:
+            if seen & _SUBROAD and not seen & (_SUBROADNO | _POI):
+                m = _ROAD_NO.match(s, pos)
+                if m is not None:
+                    self.emit("subroad_no", pos, m.end())
+                    return m.end()
+            if seen & _ROAD_K and not seen & (_ROADNO | _SUBROAD | _POI):
+                m = _ROAD_NO.match(s, pos)
+                if m is not None:
+                    self.emit("road_no", pos, m.end())
+                    return m.end()
+            if seen & _ROAD_K and not seen & (_SUBROAD | _POI):
+                m = _LANE.match(s, pos)
+                if m is not None:
+                    self.emit("subroad", pos, m.end())
+                    return m.end()
+            if not seen & (_BLDG | _ROADNO | _VGROUP):
+                m = _GROUP.match(s, pos)
+                if m is not None:
+                    # 5组6号 is two elements, as in the address base: the group
+                    # (GA/T class 30) and the door plate in it (class 40).
+                    self.emit("village_group", pos, m.end())
+                    return m.end()
+            if not seen & (_BLDG | _UNIT_K | _ROOM_K):
+                m = _COMPACT3.match(s, pos)
+                if m is not None:
+                    self.emit("building", m.start(1), m.end(1))
+                    self.emit("unit", m.start(2), m.end(2))
+                    self.emit("room", m.start(3), m.end(3))
+                    return m.end()
+        if not seen & (_BLDG | _UNIT_K | _FLOOR_K | _ROOM_K):
             m = _BUILDING.match(s, pos)
-            if m is None and has("poi", "road_no", "subroad_no"):
+            if m is None and seen & (_POI | _ROADNO | _SUBROADNO):
                 m = _BUILDING_HAO.match(s, pos)
-            if m is None and not has("road", "poi", "road_no", "subroad", "subroad_no"):
+            if m is None and not seen & (_ROAD_K | _POI | _ROADNO | _SUBROAD | _SUBROADNO):
                 # A bare "N号" with no road is a house number of the village.
-                m2 = _ROAD_NO.match(s, pos)
-                if m2 is not None and has(*DIVISION_KINDS, "village_group"):
+                m2 = _ROAD_NO.match(s, pos) if digit else None
+                if m2 is not None and seen & (_DIVISIONS_MASK | _VGROUP):
                     self.emit("road_no", pos, m2.end())
                     return m2.end()
             if m is not None:
                 self.emit("building", pos, m.end())
                 return m.end()
-        if has("poi") and not has("subpoi", "building", "unit", "floor", "room"):
+        if seen & _POI and not seen & (_SUBPOI | _BLDG | _UNIT_K | _FLOOR_K | _ROOM_K):
             m = _PHASE.match(s, pos)
             if m is not None:
                 self.emit("subpoi", pos, m.end())
                 return m.end()
-        if not has("unit", "floor", "room"):
+        if not seen & (_UNIT_K | _FLOOR_K | _ROOM_K):
             m = _UNIT.match(s, pos)
             if m is not None:
                 self.emit("unit", pos, m.end())
                 return m.end()
-            if has("building"):
+            if digit and seen & _BLDG:
                 m = _COMPACT2.match(s, pos)
                 if m is not None:
                     self.emit("unit", m.start(1), m.end(1))
                     self.emit("room", m.start(2), m.end(2))
                     return m.end()
-        if not has("floor", "room"):
+        if not seen & (_FLOOR_K | _ROOM_K):
             m = _FLOOR.match(s, pos)
             if m is not None:
                 self.emit("floor", pos, m.end())
                 return m.end()
-        if not has("room"):
-            if not has("building", "unit"):
+        if not seen & _ROOM_K:
+            if digit and not seen & (_BLDG | _UNIT_K):
                 m = _COMPACT2.match(s, pos)
-                if m is not None and (not has("road") or has("road_no")):
+                if m is not None and (not seen & _ROAD_K or seen & _ROADNO):
                     self.emit("building", m.start(1), m.end(1))
                     self.emit("room", m.start(2), m.end(2))
                     return m.end()
-            if has("road") and not has("road_no", "subroad", "poi"):
+            if digit and seen & _ROAD_K and not seen & (_ROADNO | _SUBROAD | _POI):
                 m = _BARE_NO.match(s, pos)
                 if m is not None:
                     self.emit("road_no", pos, m.end())
@@ -519,8 +621,8 @@ class _Parser:
             # A bare number is a room only after a building, unit or floor, as
             # the last number after a house number (3号1203), or when it is all there is.
             if m is not None and (
-                has("building", "unit", "floor")
-                or (_at_end(s, m.end()) and (not self.elements or has("road_no", "subroad_no")))
+                seen & (_BLDG | _UNIT_K | _FLOOR_K)
+                or (_at_end(s, m.end()) and (not self.elements or seen & (_ROADNO | _SUBROADNO)))
             ):
                 self.emit("room", pos, m.end())
                 return m.end()
@@ -538,21 +640,31 @@ def _at_end(s: str, pos: int) -> bool:
     return pos >= len(s) or s[pos] in _SEPARATORS
 
 
+# Leftmost suffix at a position, the earlier one in _POI_SUFFIXES winning at
+# the same position, exactly as trying each suffix in turn would find it.
+_POI_SUFFIX_AT = re.compile("|".join(map(re.escape, _POI_SUFFIXES)))
+_GENERIC_POI_TUPLE = tuple(_GENERIC_POI)
+_POI_SUFFIX_SET = frozenset(_POI_SUFFIXES)
+
+
 def _poi_split(name: str) -> int | None:
     """Length of the compound name at the start of ``name`` when the rest names a part of it."""
-    for i in range(2, len(name) - 1):
-        for suffix in _POI_SUFFIXES:
-            if name.startswith(suffix, i) and i >= 2:
-                end = i + len(suffix)
-                rest = name[end:]
-                if (
-                    len(rest) >= 2
-                    and rest not in _GENERIC_POI
-                    and rest not in _POI_SUFFIXES
-                    and not any(rest.startswith(g) for g in _GENERIC_POI)
-                ):
-                    return end
-                break
+    last = len(name) - 1
+    i = 2
+    while i < last:
+        m = _POI_SUFFIX_AT.search(name, i)
+        if m is None or m.start() >= last:
+            return None
+        end = m.end()
+        rest = name[end:]
+        if (
+            len(rest) >= 2
+            and rest not in _GENERIC_POI
+            and rest not in _POI_SUFFIX_SET
+            and not rest.startswith(_GENERIC_POI_TUPLE)
+        ):
+            return end
+        i = m.start() + 1
     return None
 
 
@@ -587,6 +699,9 @@ def parse(
     return _resolve(p, text)
 
 
+_new_parsed = object.__new__
+
+
 def _resolve(p: _Parser, text: str) -> ParsedAddress:
     gz = p.gz
     region = p.region
@@ -595,6 +710,7 @@ def _resolve(p: _Parser, text: str) -> ParsedAddress:
     ambiguous = False
     from_region = False
     candidates: tuple[DivisionCandidate, ...] = ()
+    path: tuple[tuple[str, str], ...] = ()
     if p.chain:
         deepest = p.chain[-1]
         cands = deepest.codes
@@ -614,37 +730,52 @@ def _resolve(p: _Parser, text: str) -> ParsedAddress:
             ambiguous = True
             code = _common_ancestor(gz, cands)
             candidates = tuple(DivisionCandidate(c, "".join(n for _, n in gz.path(c))) for c in sorted(cands))
-            raw = text[elements[p.chain_elements[-1]].start : elements[p.chain_elements[-1]].end]
+            _, _, a, b, _ = elements[p.chain_elements[-1]]
             p.warnings.append(
-                f"“{raw}”对应{len(cands)}个区划：{'、'.join(c.name for c in candidates[:5])}"
+                f"“{text[a:b]}”对应{len(cands)}个区划：{'、'.join(c.name for c in candidates[:5])}"
                 f"{'等' if len(candidates) > 5 else ''}，请补充上级区划或指定部署区域"
             )
+        if code:
+            path = gz.path_tuple(code)
+        # Short names of the divisions on the resolved path, which most
+        # division elements resolve to.
+        on_path = dict(path)
         # Give every division element the code it resolved to.
         for div, idx in zip(p.chain, p.chain_elements, strict=True):
-            el = elements[idx]
-            mine = [c for c in div.codes if code is not None and code.startswith(c)]
+            mine: str | None = None
+            div_codes = div.codes
             if div.vague and div is not deepest:
-                continue
-            if len(div.codes) == 1:
-                mine = div.codes
-            if len(mine) == 1:
-                short = gz.short_name(mine[0]) or el.value
-                elements[idx] = Element(el.kind, short, el.raw, el.start, el.end, mine[0])
+                pass
+            elif len(div_codes) == 1:
+                mine = div_codes[0]
+            elif code is not None:
+                found = [c for c in div_codes if code.startswith(c)]
+                if len(found) == 1:
+                    mine = found[0]
+            kind, _, a, b, _ = elements[idx]
+            short = None if mine is None else on_path.get(mine) or gz.short_name(mine)
+            if not short:
+                short = normalize_name(p.s[div.start : div.end])
+            elements[idx] = (kind, short, a, b, mine)
     elif region is not None and region in gz:
         code = region
         from_region = True
-    path = tuple(gz.path(code)) if code else ()
-    return ParsedAddress(
+        path = gz.path_tuple(code)
+    out: ParsedAddress = _new_parsed(ParsedAddress)
+    # ParsedAddress is a frozen dataclass with a __dict__ (for its cached
+    # property); filling that directly skips the per-field object.__setattr__.
+    out.__dict__.update(
         text=text,
-        prepared=p.s,
-        elements=tuple(elements),
+        elements=tuple([_element(k, v, text[a:b], a, b, c) for k, v, a, b, c in elements]),
         division_code=code,
         division_path=path,
         ambiguous=ambiguous,
         candidates=candidates,
         division_from_region=from_region,
         warnings=tuple(p.warnings),
+        prepared=p.s,
     )
+    return out
 
 
 def _common_ancestor(gz: Gazetteer, codes: list[str]) -> str | None:
