@@ -25,12 +25,14 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import timing
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ybss_bench_audit")
 OFFICERS = 20
+PURPOSE = urlencode({"reason": "verify", "reason_text": "入户核查"})
 
 
 def main() -> None:
@@ -172,7 +174,15 @@ def run(target: str, rows: int, repeat: int) -> None:
 
     def open_protected() -> None:
         i = next_index()
-        ok(client_for(i).post(f"/test/residents/{ids[i]}/", {"reason": "verify", "reason_text": "入户核查"}))
+        # Sent as the purpose form in a browser sends it (urlencoded), not as the test
+        # client's default multipart, whose encoding and parsing cost more than the audit.
+        ok(
+            client_for(i).post(
+                f"/test/residents/{ids[i]}/",
+                PURPOSE,
+                content_type="application/x-www-form-urlencoded",
+            )
+        )
 
     def open_plain() -> None:
         i = next_index()

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ybss.audit import log
-from ybss.audit.models import Action, AuditEvent, AuditFlag, Outcome
+from ybss.audit.models import Action, AuditEvent, AuditFlag, AuditHead, Outcome
 from ybss.core.errors import ActionError
 
 from .models import PurposeReason
@@ -80,13 +80,15 @@ def _limits() -> list[tuple[int, int]]:
     return [(60, settings.YBSS_READS_PER_MINUTE), (3600, settings.YBSS_READS_PER_HOUR)]
 
 
-def _recent_reads(user: Any) -> dict[str, int]:
+def _recent_reads(user: Any, lock_head: bool = False) -> tuple[dict[str, int], tuple[int, str] | None]:
     """The user's recent sensitive reads, counted for every rate window and for the
     many-full-reads flag in one query: this runs before every sensitive read.
 
     The statement is written out rather than built with ``aggregate``: the database
     answers it from the covering index in tens of microseconds, and building it through
-    the ORM took fifty times as long.
+    the ORM took fifty times as long. With ``lock_head`` (PostgreSQL, inside the
+    request's transaction) the same statement also locks and reads the audit chain's
+    head, which the audit write then uses: one round trip fewer on every full read.
     """
     now = timezone.now()
     flag_window = settings.YBSS_FLAG_WINDOW_MINUTES * 60
@@ -108,19 +110,33 @@ def _recent_reads(user: Any) -> dict[str, int]:
     params: list[Any] = [since(s) for s in windows]
     params += [str(Action.VIEW_FULL), since(flag_window), user.pk, since(longest), str(Outcome.OK)]
     params += [str(a) for a in SENSITIVE_ACTIONS]
+    head: tuple[int, str] | None = None
     with connection.cursor() as cur:
-        cur.execute(sql, params)
-        row = cur.fetchone()
+        row = None
+        if lock_head:
+            cur.execute(
+                f"SELECT c.*, h.seq, h.hash FROM ({sql}) AS c CROSS JOIN "  # noqa: S608
+                f"(SELECT seq, hash FROM {qn(AuditHead._meta.db_table)} WHERE id = 1 FOR UPDATE) AS h",
+                params,
+            )
+            row = cur.fetchone()
+            if row is not None:
+                head, row = (int(row[-2]), str(row[-1])), row[:-2]
+        if row is None:  # not asked to lock, or a log with no head row yet
+            cur.execute(sql, params)
+            row = cur.fetchone()
     out = {f"w{seconds}": int(n) for seconds, n in zip(windows, row, strict=False)}
-    out["full_reads"] = int(row[-1])
-    return out
+    out["full_reads"] = int(row[len(windows)])
+    return out, head
 
 
-def _check_rate(user: Any, counts: dict[str, int]) -> None:
+def _check_rate(user: Any, counts: dict[str, int], head: tuple[int, str] | None = None) -> None:
     for seconds, allowed in _limits():
         if counts[f"w{seconds}"] >= allowed:
             with transaction.atomic():
-                log.record(user, Action.RATE_LIMITED, outcome=Outcome.DENIED, extra={"window": seconds})
+                log.record(
+                    user, Action.RATE_LIMITED, outcome=Outcome.DENIED, extra={"window": seconds}, head=head
+                )
                 _flag_repeated_limits(user)
             raise RateLimited(retry_after=seconds if seconds == 60 else 300)
 
@@ -135,13 +151,20 @@ def sensitive_read(
 ) -> None:
     """Authorise and record one sensitive read; raises PermissionDenied or RateLimited."""
     require(user, CAPABILITY_FOR[action])
-    counts = _recent_reads(user)
-    _check_rate(user, counts)
+    lock_head = connection.vendor == "postgresql" and connection.in_atomic_block
+    counts, head = _recent_reads(user, lock_head)
+    _check_rate(user, counts, head)
     # No savepoint of its own: if the audit row cannot be written, the whole request's
     # transaction is undone with it, which is what must happen.
     with transaction.atomic(savepoint=False):
         log.record(
-            user, action, targets=targets, reason_code=purpose.code, reason_text=purpose.text, extra=extra
+            user,
+            action,
+            targets=targets,
+            reason_code=purpose.code,
+            reason_text=purpose.text,
+            extra=extra,
+            head=head,
         )
         _detect(user, action, counts["full_reads"])
 

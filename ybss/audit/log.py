@@ -28,12 +28,14 @@ def record(
     extra: dict[str, Any] | None = None,
     ip: str | None = None,
     actor_name: str | None = None,
+    head: tuple[int, str] | None = None,
 ) -> AuditEvent:
     """Append one event, in the caller's transaction.
 
     Must run inside ``transaction.atomic``: if the audit write fails, the
     action it records fails with it. Locking the head row serialises writers
-    so the chain has no forks.
+    so the chain has no forks. ``head`` is the head's (seq, hash) when the caller
+    has already locked and read it in this transaction (``access.reads``).
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the action's transaction")
@@ -41,14 +43,16 @@ def record(
     qn = connection.ops.quote_name
     head_table = qn(AuditHead._meta.db_table)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}", [])  # noqa: S608
-        row = cur.fetchone()
-    if row is None:
-        AuditHead.objects.create(pk=1, seq=0, hash=hashchain.GENESIS)
-        head = AuditHead.objects.select_for_update().get(pk=1)
-        row = (head.seq, head.hash)
-    prev_seq, prev_hash = row
+    if head is None:
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}", [])  # noqa: S608
+            found = cur.fetchone()
+        if found is None:
+            AuditHead.objects.create(pk=1, seq=0, hash=hashchain.GENESIS)
+            row = AuditHead.objects.select_for_update().get(pk=1)
+            found = (row.seq, row.hash)
+        head = (int(found[0]), str(found[1]))
+    prev_seq, prev_hash = head
     target_list = sorted({f"{kind}:{key}" for kind, key in targets})
     event = AuditEvent(
         seq=prev_seq + 1,
