@@ -160,6 +160,8 @@ def bench_size(size: int, seed: int, workdir: Path, splink: str | None, why: str
             baseline = Run(why, wall, cpu, peak, *pairwise(splink_out, truth))
             show(baseline, None)
     show(ours, baseline)
+    # The machine is shared: the load says how far the wall times can be trusted.
+    print(f"  load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1/5/15 min) at the end")
 
 
 # --- the Splink baseline, run in its own process ------------------------------

@@ -215,7 +215,14 @@ def test_parquet_input(tmp_path):
         return
     data = tmp_path / "p.parquet"
     pq.write_table(
-        pa.table({"record_id": ["a", "b"], "name": ["张三", "張三"], "phone": [13812345678, 13812345678]}),
+        pa.table(
+            {
+                "record_id": ["a", "b"],
+                "name": ["张三", "張三"],
+                "phone": [13812345678, 13812345678],
+                "birth_date": ["1990-01-02", "1990-01-02"],
+            }
+        ),
         data,
     )
     run_persons(str(data), str(tmp_path / "c.csv"), stderr=StringIO())
@@ -223,7 +230,7 @@ def test_parquet_input(tmp_path):
 
 
 def test_a_big_file_read_in_two_processes_gives_the_same_result(generated, tmp_path, monkeypatch):
-    from ybss.linkage import cli
+    from ybss.linkage import cli, engine
 
     data, _ = generated
     one, two = tmp_path / "one.csv", tmp_path / "two.csv"
@@ -231,6 +238,10 @@ def test_a_big_file_read_in_two_processes_gives_the_same_result(generated, tmp_p
     run_persons(str(data), str(one), stderr=StringIO())
     monkeypatch.setenv("YBSS_LINKAGE_JOBS", "2")
     monkeypatch.setattr(cli, "PARALLEL_MIN_BYTES", 0)
+    # Linking in two processes as well.
+    monkeypatch.setattr(engine, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_PAIRS", 0)
+    monkeypatch.setattr(engine, "SCORE_CHUNK", 64)
     err = StringIO()
     run_persons(str(data), str(two), stderr=err)
     assert "分两个进程读取" in err.getvalue()
@@ -249,3 +260,15 @@ def test_split_point_respects_quoted_newlines(tmp_path):
     # Line numbers go on across the split; a record is named by its last line.
     lines = [line for part in (first, second) for line, _ in read_part(part, warn=lambda _: None)]
     assert lines == [2 * k + 3 for k in range(200)]
+
+
+def test_many_split_points_keep_every_record_whole_and_numbered(tmp_path):
+    from ybss.linkage.files import read_part, split_csv
+
+    rows = [f'r{k},"张三\n{k}",,,,,"人民路{k}号, 3栋"\n' for k in range(200)]
+    data = write(tmp_path / "p.csv", HEADER + "".join(rows))
+    parts = split_csv(data, warn=lambda _: None, parts=7) or pytest.fail("not split")
+    assert len(parts) == 7
+    got = [(line, r) for part in parts for line, r in read_part(part, warn=lambda _: None)]
+    assert [r[0] for _, r in got] == [f"r{k}" for k in range(200)]
+    assert [line for line, _ in got] == [2 * k + 3 for k in range(200)]

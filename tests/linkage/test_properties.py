@@ -87,3 +87,21 @@ def test_same_number_floor_is_a_lower_bound():
             assert t.compare(a, b).score >= SAME_NUMBER_FLOOR
             checked += 1
     assert checked > 50
+
+
+def test_one_and_two_processes_give_the_same_result(monkeypatch):
+    from ybss.linkage import engine
+
+    # Small enough chunks that both processes take some of every stage.
+    monkeypatch.setattr(engine, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_PAIRS", 0)
+    monkeypatch.setattr(engine, "SCORE_CHUNK", 16)
+    rows = list(_rows())
+    for keep_pairs in (False, True):
+        one = link(table(*rows), keep_pairs=keep_pairs, processes=1)
+        two = link(table(*rows), keep_pairs=keep_pairs, processes=2)
+        assert one.representative == two.representative
+        assert list(one.pairs()) == list(two.pairs())
+        assert keep_pairs == bool(one.pair_left)
+        del one.stats["seconds"], two.stats["seconds"]
+        assert one.stats == two.stats

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import multiprocessing
-import os
 import sys
 import time
 from array import array
@@ -21,11 +19,21 @@ from typing import Protocol
 
 from . import scoring
 from .engine import DuplicateRecordId, Linkage, PersonTable, link
-from .files import AtomicWriter, CsvPart, LinkageInputError, Row, read_part, read_persons, split_csv
+from .files import (
+    AtomicWriter,
+    Columns,
+    LinkageInputError,
+    read_columns,
+    read_part_columns,
+    split_csv,
+)
+from .parallel import default_processes, gc_paused, map_chunks
 
-PROGRESS_EVERY = 100_000
 # Below this the second process costs more than it saves.
 PARALLEL_MIN_BYTES = 8 << 20
+# A big file is read in this many pieces, each taken by whichever process is free:
+# on a shared machine two fixed halves would leave one process waiting for the other.
+READ_PARTS = 4
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +79,22 @@ def run_persons(
     """Read, link and write; raises :class:`LinkageInputError` with a message naming the bad row or column."""
     report: Callable[[str], None] = _Reporter(stderr if stderr is not None else sys.stderr)
     writer = AtomicWriter()
+    with gc_paused():
+        linkage = _run(input_path, out, pairs_path, threshold, report, writer)
+    written = out + (f" 和 {pairs_path}" if pairs_path else "")
+    records, clusters = int(linkage.stats["records"]), int(linkage.stats["clusters"])
+    report(f"已写出 {written}：{records:,} 条记录，{clusters:,} 个聚类")
+    return linkage
+
+
+def _run(
+    input_path: str,
+    out: str,
+    pairs_path: str | None,
+    threshold: float,
+    report: Callable[[str], None],
+    writer: AtomicWriter,
+) -> Linkage:
     try:
         # Open the outputs first: a wrong directory should not cost a full run.
         clusters_file = writer.open(out)
@@ -78,7 +102,13 @@ def run_persons(
         table, lines = _read(input_path, report)
         report(f"读取完成：{len(lines):,} 条记录")
         try:
-            linkage = link(table, threshold=threshold, progress=report, keep_pairs=pairs_file is not None)
+            linkage = link(
+                table,
+                threshold=threshold,
+                progress=report,
+                keep_pairs=pairs_file is not None,
+                processes=default_processes(),
+            )
         except DuplicateRecordId as exc:
             raise LinkageInputError(
                 f"输入文件 {input_path} 第 {lines[exc.second]} 行的 record_id “{exc.record_id}”"
@@ -89,8 +119,7 @@ def run_persons(
         w.writerow(("record_id", "cluster_id"))
         record_id = table.record_id
         representative = linkage.representative
-        for i in range(len(table)):
-            w.writerow((record_id[i], record_id[representative[i]]))
+        w.writerows(zip(record_id, map(record_id.__getitem__, representative), strict=True))
         if pairs_file is not None:
             w = csv.writer(pairs_file, lineterminator="\n")
             w.writerow(("record_id_l", "record_id_r", "score", "explanation"))
@@ -106,8 +135,6 @@ def run_persons(
     except BaseException:
         writer.discard()
         raise
-    written = out + (f" 和 {pairs_path}" if pairs_path else "")
-    report(f"已写出 {written}：{len(table):,} 条记录，{int(linkage.stats['clusters']):,} 个聚类")
     return linkage
 
 
@@ -116,48 +143,43 @@ def _read(input_path: str, report: Callable[[str], None]) -> tuple[PersonTable, 
     warn = lambda m: report(f"注意：{m}")  # noqa: E731
     parts = None
     if _parallel() and Path(input_path).is_file() and Path(input_path).stat().st_size >= PARALLEL_MIN_BYTES:
-        parts = split_csv(input_path, warn=warn)
+        # split_csv() reads the header and gives its warnings.
+        parts = split_csv(input_path, warn=warn, parts=READ_PARTS)
     if parts is None:
-        return _prepare(read_persons(input_path, warn=warn), report)
-    first, second = parts
-    report("分两个进程读取：本进程读前半部分，另一进程读后半部分")
-    context = multiprocessing.get_context("fork")
-    with context.Pool(1) as pool:
-        other = pool.apply_async(_prepare_part, (second,))
-        table, lines = _prepare(read_part(first, warn=warn), report)
-        other_table, other_lines = other.get()
-    table.absorb(other_table)
-    lines += other_lines
+        return _prepare(read_columns(input_path, warn=warn), report)
+    report(f"分两个进程读取：文件分为 {len(parts)} 段，两个进程各取下一段")
+
+    def prepare(k: int) -> tuple[PersonTable, array[int]]:
+        table, lines = _prepare(read_part_columns(parts[k], warn=lambda _: None), lambda _: None)
+        if k:
+            # Only absorbed: what would only serve adding records need not be sent back.
+            table.seal()
+        report(f"已读取第 {k + 1}/{len(parts)} 段：{len(lines):,} 条记录")
+        return table, lines
+
+    prepared = map_chunks(prepare, len(parts), default_processes())
+    table, lines = prepared[0]
+    for other_table, other_lines in prepared[1:]:
+        table.absorb(other_table)
+        lines += other_lines
     return table, lines
 
 
 def _prepare(
-    rows: Iterable[tuple[int, Row]], report: Callable[[str], None]
+    batches: Iterable[tuple[array[int], Columns]], report: Callable[[str], None]
 ) -> tuple[PersonTable, array[int]]:
     table = PersonTable()
     lines = array("i")
-    batch: list[Row] = []
-    for line, row in rows:
-        batch.append(row)
-        lines.append(line)
-        if len(batch) == PROGRESS_EVERY:
-            table.extend(batch)
-            batch.clear()
+    with gc_paused():
+        for batch_lines, columns in batches:
+            table.extend_columns(*columns)
+            lines += batch_lines
             report(f"已读取 {len(lines):,} 条记录")
-    table.extend(batch)
     return table, lines
 
 
-def _prepare_part(part: CsvPart) -> tuple[PersonTable, array[int]]:
-    return _prepare(read_part(part, warn=lambda _: None), lambda _: None)
-
-
 def _parallel() -> bool:
-    """Two processes unless the machine has one core or YBSS_LINKAGE_JOBS=1 says so."""
-    setting = os.environ.get("YBSS_LINKAGE_JOBS", "")
-    if setting.strip() == "1":
-        return False
-    return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    return default_processes() > 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ score, ties broken by the records' ids, and both are properties of the pair.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 # A cluster's constraint: 0 = no number known, a positive int = that one
 # number, a frozenset = one of these numbers.
@@ -31,6 +31,7 @@ class ConstrainedUnionFind:
         # … or, for roots whose number is only known up to repair candidates, the candidates.
         self.choices: dict[int, frozenset[int]] = {i: frozenset(c) for i, c in candidates.items()}
         self.refused = 0
+        self._fresh = True
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -41,6 +42,38 @@ class ConstrainedUnionFind:
             parent[i], i = root, parent[i]
         return root
 
+    def join_groups(self, root_of: array[int], size: Mapping[int, int]) -> None:
+        """Join every record ``i`` to ``root_of[i]`` (itself to stay alone), without checking.
+
+        Only for a union-find nothing has been joined in yet, and groups of
+        records with one valid number, each led by a record that leads
+        itself: such joins can never be refused, and setting the parents in
+        one go saves most of the cost of the commonest join there is.
+        ``size`` counts the records of each root. The number of a record
+        that is no longer a root is never read again.
+        """
+        if len(root_of) != len(self.parent) or not self._fresh:
+            raise ValueError("join_groups() needs a fresh union-find and a root for every record")
+        for root, k in size.items():
+            if k > 1:
+                self.size[root] = k
+        self.parent = array("i", root_of)
+        self._fresh = False
+
+    def roots(self) -> array[int]:
+        """The root of every record, found for all at once.
+
+        Each pass replaces every parent by its parent's parent, in C; the
+        trees are shallow (union by size), so a few passes reach the roots.
+        """
+        parent = self.parent
+        while True:
+            grand = array("i", map(parent.__getitem__, parent))
+            if grand == parent:
+                self.parent = parent
+                return array("i", parent)
+            parent = grand
+
     def constraint(self, root: int) -> Constraint:
         number = self.number[root]
         if number:
@@ -49,6 +82,7 @@ class ConstrainedUnionFind:
 
     def union(self, a: int, b: int) -> bool:
         """Join the clusters of ``a`` and ``b`` unless their numbers conflict; False if refused."""
+        self._fresh = False
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True

@@ -12,10 +12,13 @@ it), so that ten million records fit in a few gigabytes of a Python process.
    keys are the ID number (or each repair candidate of a mistyped one),
    birth date + name sound, phone + name sound, phone + birth date and
    address numbers + name sound. Each key is a sort of the records by that
-   key and a scan of the runs, so no step is quadratic in the number of
-   records; a pair found by an earlier key is not compared again.
+   key and a scan of the runs (records of one valid number are grouped by a
+   dictionary instead), so no step is quadratic in the number of records;
+   a pair found by an earlier key is not compared again. The keys are made
+   in parallel with a forked helper (:mod:`.parallel`).
 3. **Compare** every candidate pair field by field (:mod:`.scoring`) and
-   keep those scoring at least the threshold.
+   keep those scoring at least the threshold; pairs of one valid number are
+   joined at once, the others are compared once blocking is done.
 4. **Cluster** the kept pairs strongest first with the ID-number constraint
    (:mod:`.cluster`).
 
@@ -24,16 +27,20 @@ it), so that ten million records fit in a few gigabytes of a Python process.
 
 from __future__ import annotations
 
+import operator
 import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
+from typing import Any
 
 from . import fields as F
 from . import scoring as S
 from .cluster import ConstrainedUnionFind
+from .parallel import gc_paused, map_chunks
 
 Progress = Callable[[str], None]
 COLUMNS = ("record_id", "name", "id_number", "gender", "birth_date", "phone", "address")
@@ -43,11 +50,17 @@ COLUMNS = ("record_id", "name", "id_number", "gender", "birth_date", "phone", "a
 # little, and its pairs would cost more than the rest of the file.
 MAX_BLOCK = 200
 MAX_ID_BLOCK = 1000
+KEY_SLICE = 1 << 20
+# Pairs are compared in chunks of this many, handed to whichever process is free;
+# below PARALLEL_MIN_PAIRS a helper process costs more than it saves. At a million
+# records (145,000 pairs) it did not pay on the shared 2-core machine: both processes
+# normalize many of the same addresses, and the helper's first writes to the pages
+# it shares with this process (copy on write) cost more than its share of the work.
+SCORE_CHUNK = 4096
+PARALLEL_MIN_PAIRS = 500_000
+# Below this many records linking takes less than starting a helper process.
+PARALLEL_MIN_RECORDS = 50_000
 BLOCKING_KEYS = ("id_number", "birth_date+name", "phone+name", "phone+birth_date", "address+name")
-
-
-_NO_CANDIDATES: tuple[int, ...] = ()
-_NO_ID: tuple[int, str, tuple[int, ...]] = (F.ID_MISSING, "", _NO_CANDIDATES)
 
 
 def _quiet(_: str) -> None:
@@ -76,6 +89,7 @@ class PersonTable:
         self.name_count = array("i")
         self.sound_count = array("i")
         self._frozen = False
+        self._sealed = False
         self.address_text: list[str] = [""]
         self._address_folded: dict[int, str] = {}
         self._address_normal: dict[int, str] = {}
@@ -84,10 +98,13 @@ class PersonTable:
         self._sound_ids: dict[str, int] = {"": 0}
         self._address_ids: dict[str, int] = {"": 0}
         self._birth_of_digits: dict[str, int] = {}
+        self._birth_of_text: dict[str, int] = {}
         self._name_weight: array[float] | None = None
         self._sound_weight: array[float] | None = None
         self._fingerprint: dict[int, int] = {}
         self._fingerprint_ids: dict[str, int] = {"": 0}
+        # Columns derived for blocking, kept while linking a frozen table.
+        self._cache: dict[str, array[int]] = {}
 
     def __len__(self) -> int:
         return len(self.record_id)
@@ -109,93 +126,181 @@ class PersonTable:
         return len(self.record_id) - 1
 
     def extend(self, rows: Iterable[Sequence[str]]) -> None:
-        """Prepare records given as (record_id, name, id_number, gender, birth_date, phone, address).
+        """Prepare records given as (record_id, name, id_number, gender, birth_date, phone, address)."""
+        batch = list(rows)
+        if not batch:
+            if self._frozen:
+                raise RuntimeError("PersonTable.freeze() was called: no more records can be added")
+            return
+        for row in batch:
+            if len(row) != len(COLUMNS):
+                raise ValueError(f"a record has {len(COLUMNS)} fields, not {len(row)}: {row!r}")
+        self.extend_columns(*(list(column) for column in zip(*batch, strict=True)))
 
-        The loop is written for speed, since it runs once per record: the
-        common case (a valid 18-digit number in ASCII, a plain mobile number, a
-        name and an address seen before) takes no function call beyond the
-        dictionary look-ups.
+    def extend_columns(
+        self,
+        record_id: list[str],
+        name: list[str],
+        id_number: list[str],
+        gender: list[str],
+        birth_date: list[str],
+        phone: list[str],
+        address: list[str],
+    ) -> None:
+        """Prepare records given column by column (each list holds one field of every record).
+
+        This runs once per record, so it works a column at a time: each
+        distinct text of a column is prepared once (copies of one person share
+        their number, a household its phone and address, many people a name),
+        and the per-record steps are ``map()`` look-ups that run in C. Only
+        records without a valid number take a step in Python.
         """
-        if self._frozen:
-            raise RuntimeError("PersonTable.freeze() was called: no more records can be added")
-        today = self.today
-        check_chars = F.CHECK_CHARS
-        check_value = F.check_value
-        parse_id = F.parse_id
-        births = self._birth_of_digits
-        raw_names = self._raw_names
-        address_ids = self._address_ids
-        address_text = self.address_text
+        if self._frozen or self._sealed:
+            raise RuntimeError("PersonTable.freeze() or seal() was called: no more records can be added")
+        with gc_paused():
+            self._extend_columns(record_id, name, id_number, gender, birth_date, phone, address)
+
+    def _extend_columns(
+        self,
+        record_id: list[str],
+        name: list[str],
+        id_number: list[str],
+        gender: list[str],
+        birth_date: list[str],
+        phone: list[str],
+        address: list[str],
+    ) -> None:
+        m = len(record_id)
+        columns = (name, id_number, gender, birth_date, phone, address)
+        if any(len(column) != m for column in columns):
+            raise ValueError("all columns must have one value per record")
+        start = len(self.record_id)
+
+        # ID numbers: (status, code, birth, sex) of each distinct text.
+        repairs: dict[str, tuple[int, ...]] = {}
+        parsed = self._parse_ids(dict.fromkeys(id_number), repairs)
+        info = list(map(parsed.__getitem__, id_number))
+        status = bytes(map(itemgetter(0), info))
+        code = array("q", map(itemgetter(1), info))
+        birth = array("i", map(itemgetter(2), info))
+        sex = bytearray(map(itemgetter(3), info))
+        del info
+        # Records without a valid number: birth date and sex from their own
+        # columns, else what every repair candidate agrees on.
+        dates = self._birth_of_text
         candidates_of = self.candidates
-        add_rid = self.record_id.append
-        add_status = self.id_status.append
-        add_code = self.id_code.append
-        add_birth = self.birth.append
-        add_sex = self.sex.append
-        add_name = self.name.append
-        add_phone = self.phone.append
-        add_address = self.address.append
-        index = len(self.record_id)
-        for record_id, name, id_number, gender, birth_date, phone, address in rows:
-            if (
-                len(id_number) == 18
-                and id_number.isascii()
-                and id_number[:17].isdigit()
-                and check_chars[check_value(id_number[:17])] == id_number[17]
-            ):
-                status, number, candidates = F.ID_VALID, id_number, _NO_CANDIDATES
-            elif id_number:
-                status, number, candidates = parse_id(id_number, today=today)
+        for k in [k for k, c in enumerate(code) if not c]:
+            text = birth_date[k]
+            b = 0
+            if text:
+                b = dates.get(text, -1)
+                if b < 0:
+                    b = dates[text] = F.parse_birth_date(text)
+            x = F.parse_gender(gender[k]) if gender[k] else 0
+            candidates = repairs.get(id_number[k])
+            if candidates:
+                candidates_of[start + k] = candidates
+                if not b:
+                    found = {F.birth_of_id(c) for c in candidates}
+                    b = found.pop() if len(found) == 1 else 0
+                if not x:
+                    found = {F.sex_of_id(c) for c in candidates}
+                    x = found.pop() if len(found) == 1 else 0
+            birth[k] = b
+            sex[k] = x
+
+        # Names: each new raw spelling is normalized once, each new normal form transcribed once.
+        raw_names = self._raw_names
+        for raw in [raw for raw in dict.fromkeys(name) if raw not in raw_names]:
+            self._intern_name(raw)
+        # Phones: the plain mobile number most records hold is its own key.
+        phones: dict[str, int] = dict.fromkeys(phone, 0)
+        for text in phones:
+            if len(text) == 11 and text.isdigit() and text.isascii() and text[0] == "1":
+                phones[text] = int(text)
             else:
-                status, number, candidates = _NO_ID
-            if number:
-                code = int(number[:17]) * 11 + check_chars.index(number[17])
-                birth = births.get(number[6:14], -1)
-                if birth < 0:
-                    birth = F.date_ordinal(number[6:14])
-                    birth = births[number[6:14]] = birth if birth >= F.EARLIEST_BIRTH else 0
-                sex = 1 if (ord(number[16]) - 48) % 2 else 2
-            else:
-                code = 0
-                birth = F.parse_birth_date(birth_date) if birth_date else 0
-                sex = F.parse_gender(gender) if gender else 0
-                if candidates:
-                    candidates_of[index] = candidates
-                    # What every candidate agrees on is as good as a valid number's.
-                    if not birth:
-                        found = {F.birth_of_id(c) for c in candidates}
-                        birth = found.pop() if len(found) == 1 else 0
-                    if not sex:
-                        found = {F.sex_of_id(c) for c in candidates}
-                        sex = found.pop() if len(found) == 1 else 0
-            name_id = raw_names.get(name)
-            if name_id is None:
-                name_id = self._intern_name(name)
-            if len(phone) == 11 and phone.isdigit() and phone.isascii() and phone[0] == "1":
-                phone_key = int(phone)
-            else:
-                phone_key = F.phone_key(phone) if phone else 0
-            address_id = address_ids.get(address)
+                phones[text] = F.phone_key(text) if text else 0
+        # Addresses are kept as typed (stripped), each distinct text once.
+        address_ids, address_text = self._address_ids, self.address_text
+        for raw in [raw for raw in dict.fromkeys(address) if raw not in address_ids]:
+            stripped = raw.strip()
+            address_id = address_ids.get(stripped)
             if address_id is None:
-                stripped = address.strip()
-                address_id = address_ids.get(stripped)
-                if address_id is None:
-                    address_id = address_ids[stripped] = len(address_text)
-                    address_text.append(stripped)
-                address_ids[address] = address_id
-            add_rid(record_id)
-            add_status(status)
-            add_code(code)
-            add_birth(birth)
-            add_sex(sex)
-            add_name(name_id)
-            add_phone(phone_key)
-            add_address(address_id)
-            index += 1
+                address_id = address_ids[stripped] = len(address_text)
+                address_text.append(stripped)
+            address_ids[raw] = address_id
+
+        self.record_id += record_id
+        self.id_status += status
+        self.id_code += code
+        self.birth += birth
+        self.sex += sex
+        self.name += array("i", map(raw_names.__getitem__, name))
+        self.phone += array("q", map(phones.__getitem__, phone))
+        self.address += array("i", map(address_ids.__getitem__, address))
+
+    def _parse_ids(
+        self, texts: dict[str, Any], repairs: dict[str, tuple[int, ...]]
+    ) -> dict[str, tuple[int, int, int, int]]:
+        """``(status, encoded valid number or 0, birth date, sex)`` for each typed ID number in ``texts``.
+
+        The repair candidates of mistyped numbers go to ``repairs``.
+
+        A valid 18-digit number in ASCII, the common case, is checked without
+        a function call. Its check sum Σ digit·2^(17-i) mod 11 is the number
+        read in base 13, doubled, mod 11 (13 ≡ 2 mod 11), which ``int()``
+        computes in C.
+        """
+        check_chars = F.CHECK_CHARS
+        births = self._birth_of_digits
+        today = self.today
+        for text in texts:
+            if (
+                len(text) == 18
+                and text.isascii()
+                and text[:17].isdigit()
+                and check_chars[(12 - 2 * int(text[:17], 13) % 11) % 11] == text[17]
+            ):
+                status, number = F.ID_VALID, text
+            elif text:
+                status, number, candidates = F.parse_id(text, today=today)
+                if candidates:
+                    repairs[text] = candidates
+            else:
+                status, number = F.ID_MISSING, ""
+            if number:
+                digits = number[6:14]
+                birth = births.get(digits, -1)
+                if birth < 0:
+                    birth = F.date_ordinal(digits)
+                    birth = births[digits] = birth if birth >= F.EARLIEST_BIRTH else 0
+                sex = 1 if (ord(number[16]) - 48) % 2 else 2
+                texts[text] = (status, int(number[:17]) * 11 + check_chars.index(number[17]), birth, sex)
+            else:
+                texts[text] = (status, 0, 0, 0)
+        return texts
+
+    def seal(self) -> None:
+        """No more records: drop the dictionaries that only adding records needs.
+
+        For a table read in another process, before it is sent back to be
+        :meth:`absorb`-ed: the dictionaries would more than double what has
+        to be pickled, and absorbing reads only the columns and texts.
+        """
+        self._sealed = True
+        for interning in (
+            self._raw_names,
+            self._name_ids,
+            self._sound_ids,
+            self._address_ids,
+            self._birth_of_digits,
+            self._birth_of_text,
+        ):
+            interning.clear()
 
     def absorb(self, other: PersonTable) -> None:
         """Append the records of ``other`` (read in another process), renumbering its names and addresses."""
-        if self._frozen or other._frozen:
+        if self._frozen or other._frozen or self._sealed:
             raise RuntimeError("only tables that are still being read can be combined")
         offset = len(self)
         sound_map = array("i", [0]) * len(other.sound_text)
@@ -226,13 +331,13 @@ class PersonTable:
         self.birth += other.birth
         self.sex += other.sex
         self.phone += other.phone
-        self.name += array("i", [name_map[x] for x in other.name])
-        self.address += array("i", [address_map[x] for x in other.address])
+        self.name += array("i", map(name_map.__getitem__, other.name))
+        self.address += array("i", map(address_map.__getitem__, other.address))
         for i, cands in other.candidates.items():
             self.candidates[offset + i] = cands
 
     def _intern_name(self, raw: str) -> int:
-        normal = F.normalize_name(raw)
+        normal = F.normalize_name_once(raw)
         name_id = self._name_ids.get(normal)
         if name_id is None:
             name_id = self._name_ids[normal] = len(self.name_text)
@@ -252,6 +357,8 @@ class PersonTable:
             return
         self._frozen = True
         self._raw_names.clear()
+        self._birth_of_digits.clear()
+        self._birth_of_text.clear()
         self._name_ids.clear()
         self._sound_ids.clear()
         self._address_ids.clear()
@@ -442,8 +549,8 @@ class PersonTable:
     def _sound(self, i: int) -> int:
         return self.name_sound[self.name[i]]
 
-    def _keys(self, kind: int) -> Iterator[tuple[int, int]]:
-        """``(key, record)`` for every record with a key of blocking key ``kind``; keys are integers.
+    def _packed_keys(self, kind: int, shift: int) -> list[int]:
+        """``key << shift | record`` for every record with a key of blocking key ``kind``; keys are integers.
 
         The later keys (1 …) only matter for pairs in which at least one
         record has no valid number: two records with one number met through
@@ -451,52 +558,106 @@ class PersonTable:
         are given only to records whose key a record without a valid number
         also has, which keeps the sorts small.
         """
+        packed: list[int] = []
         if kind == 0:
-            for i, code in enumerate(self.id_code):
-                if code:
-                    yield code, i
-            for i, cands in self.candidates.items():
-                for code in cands:
-                    yield code, i
-            return
-        key_of = self._key_function(kind)
-        id_code = self.id_code
-        without_number = [i for i in range(len(self)) if not id_code[i]]
-        wanted = {key_of(i) for i in without_number}
-        wanted.discard(0)
+            packed += [code << shift | i for i, code in enumerate(self.id_code) if code]
+            packed += [code << shift | i for i, codes in self.candidates.items() for code in codes]
+            return packed
+        high, low, scale = self._key_columns(kind)
+        # A key is high·scale + low, for records that have both parts; low < scale.
+        without = [i for i in self._without_number() if high[i] and low[i]]
+        wanted = {high[i] * scale + low[i] for i in without}
         if not wanted:
-            return
-        records: Iterable[int] = range(len(self))
-        if kind == 4:
-            # Folding every address for its fingerprint is the cost here: first
-            # keep only the records whose name sounds like one of those wanted.
-            sound, name = self.name_sound, self.name
-            sounds = {sound[name[i]] for i in without_number}
-            records = [i for i in records if sound[name[i]] in sounds]
-        for i in records:
-            key = key_of(i)
-            if key in wanted:
-                yield key, i
+            return packed
+        # Only a record whose first part a wanted key has can have a wanted key:
+        # for phones that is a fraction of the file, and the test costs less than a key.
+        highs = {high[i] for i in without}
+        n = len(self)
+        # In slices, so that at ten million records the keys of all records
+        # never exist at once; the comprehensions keep the per-record work in C.
+        for start in range(0, n, KEY_SLICE):
+            end = min(n, start + KEY_SLICE)
+            records = [i for i, h in enumerate(high[start:end], start) if h in highs]
+            keys = [high[i] * scale + low[i] for i in records]
+            packed += [key << shift | i for i, key in zip(records, keys, strict=True) if key in wanted]
+        return packed
 
-    def _key_function(self, kind: int) -> Callable[[int], int]:
-        sound, name, birth, phone, address = self.name_sound, self.name, self.birth, self.phone, self.address
+    def _number_groups(self) -> tuple[array[int], array[int], array[int], dict[int, int]]:
+        """The records grouped by valid number, for :meth:`_Pairs.by_number`.
+
+        Each record's root (the first record of its number; itself without
+        one), the roots and sizes of the groups of two or more, and for each
+        repair candidate how many records have it as their valid number.
+        """
+        id_code = self.id_code
+        n = len(id_code)
+        # Assigning from the end leaves the smallest index of every number.
+        first = dict(zip(reversed(id_code), range(n - 1, -1, -1), strict=True))
+        first.pop(0, None)
+        root_of = array("i", map(first.get, id_code, range(n)))
+        size = Counter(root_of)
+        groups = [(root, k) for root, k in size.items() if k > 1]
+        valid_count = {
+            code: size[first[code]] if code in first else 0
+            for codes in self.candidates.values()
+            for code in codes
+        }
+        return (
+            root_of,
+            array("i", [root for root, _ in groups]),
+            array("i", [k for _, k in groups]),
+            valid_count,
+        )
+
+    def _without_number(self) -> array[int]:
+        """The records without a valid number (remembered once the table is frozen)."""
+        found = self._cache.get("without_number")
+        if found is None:
+            found = array("i", [i for i, code in enumerate(self.id_code) if not code])
+            if self._frozen:
+                self._cache["without_number"] = found
+        return found
+
+    def _record_sounds(self) -> array[int]:
+        """Every record's name sound id, 0 without a name (remembered once the table is frozen)."""
+        found = self._cache.get("sound")
+        if found is None:
+            found = array("i", map(self.name_sound.__getitem__, self.name))
+            if self._frozen:
+                self._cache["sound"] = found
+        return found
+
+    def _key_columns(self, kind: int) -> tuple[Sequence[int], Sequence[int], int]:
+        """The two per-record columns a key of kind 1 … 4 is made of, and the factor of the first."""
+        sound = self._record_sounds()
         if kind == 1:
-            return lambda i: birth[i] * 16_777_216 + sound[name[i]] if birth[i] and name[i] else 0
+            return self.birth, sound, 16_777_216
         if kind == 2:
-            return lambda i: phone[i] * 16_777_216 + sound[name[i]] if phone[i] and name[i] else 0
+            return self.phone, sound, 16_777_216
         if kind == 3:
-            return lambda i: phone[i] * 1_048_576 + birth[i] if phone[i] and birth[i] else 0
+            return self.phone, self.birth, 1_048_576
         if kind == 4:
-            fingerprint = self._address_fingerprint
-
-            def address_key(i: int) -> int:
-                if not address[i] or not name[i]:
-                    return 0
-                f = fingerprint(address[i])
-                return f * 16_777_216 + sound[name[i]] if f else 0
-
-            return address_key
+            return self._fingerprint_column(sound), sound, 16_777_216
         raise ValueError(kind)  # pragma: no cover
+
+    def _fingerprint_column(self, sound: array[int]) -> array[int]:
+        """Each record's address fingerprint id, for records whose name sounds like one without a number.
+
+        Fingerprinting an address is the cost of this key, and only such
+        records can share a key with a record without a number.
+        """
+        sounds = {sound[i] for i in self._without_number()}
+        sounds.discard(0)
+        needed = {a for a, s in zip(self.address, sound, strict=True) if a and s in sounds}
+        by_address = array("i", [0]) * len(self.address_text)
+        known = self._fingerprint
+        todo = sorted(a for a in needed if a not in known)
+        address_text, ids = self.address_text, self._fingerprint_ids
+        texts = [F.address_fingerprint(address_text[a]) for a in todo]
+        known.update(zip(todo, [ids.setdefault(t, len(ids)) if t else 0 for t in texts], strict=True))
+        for address_id in needed:
+            by_address[address_id] = known[address_id]
+        return array("i", map(by_address.__getitem__, self.address))
 
     def _address_fingerprint(self, address_id: int) -> int:
         """An id of the :func:`~.fields.address_fingerprint` of an address (0 for none)."""
@@ -554,11 +715,19 @@ class PersonTable:
         about 40 bytes an entry, where a dictionary of lists would take
         several times that at ten million records.
         """
-        limit = MAX_ID_BLOCK if kind == 0 else MAX_BLOCK
         shift = max(1, len(self)).bit_length()
-        mask = (1 << shift) - 1
-        packed = [key << shift | i for key, i in self._keys(kind)]
+        return self._blocks_of(kind, self._sorted_keys(kind, shift), shift, oversized)
+
+    def _sorted_keys(self, kind: int, shift: int) -> list[int]:
+        packed = self._packed_keys(kind, shift)
         packed.sort()
+        return packed
+
+    @staticmethod
+    def _blocks_of(kind: int, packed: list[int], shift: int, oversized: set[int]) -> Iterator[list[int]]:
+        """The runs of one key in sorted packed keys; runs over the size limit go to ``oversized``."""
+        limit = MAX_ID_BLOCK if kind == 0 else MAX_BLOCK
+        mask = (1 << shift) - 1
         total = len(packed)
         start = 0
         while start < total:
@@ -682,6 +851,180 @@ class Linkage:
         return self.table.compare(left, right)
 
 
+class _Pairs:
+    """Candidate pairs, block by block: pairs of one valid number joined at once, the rest kept.
+
+    Pairs of one valid number can never be refused by the constraint and are
+    joined as they are found; the others are compared after blocking (in
+    parallel, see :meth:`score`) and joined strongest first.
+    """
+
+    def __init__(
+        self,
+        table: PersonTable,
+        uf: ConstrainedUnionFind,
+        linkage: Linkage,
+        threshold: float,
+        keep_pairs: bool,
+    ) -> None:
+        self.table, self.uf, self.linkage = table, uf, linkage
+        self.threshold, self.keep_pairs = threshold, keep_pairs
+        # Pairs that may be refused by the constraint: collected, then compared
+        # by score(), then joined strongest first.
+        self.left = array("i")
+        self.right = array("i")
+        self.scores = array("d")
+        self.oversized: list[set[int]] = [set() for _ in BLOCKING_KEYS]
+        self.compared = self.accepted = 0
+        # A mistyped number has several keys: its pairs are compared once.
+        self.seen: set[tuple[int, int]] = set()
+
+    def by_number(
+        self,
+        root_of: array[int],
+        group_roots: array[int],
+        group_sizes: array[int],
+        valid_count: dict[int, int],
+    ) -> None:
+        """Blocking key 0 without PAIRS.csv: records of one valid number are joined without comparing them.
+
+        That is right whenever even their worst score reaches the threshold
+        (:data:`SAME_NUMBER_FLOOR`), and it is most of the file: the records
+        are grouped with dictionaries built in C (:meth:`PersonTable._number_groups`),
+        not by sorting. Only blocks with a mistyped number in them, or of a
+        number whose floor is too low, are compared pair by pair, as
+        :meth:`block` does for every other key.
+        """
+        table, threshold = self.table, self.threshold
+        id_code, candidates, birth = table.id_code, table.candidates, table.birth
+        oversized = self.oversized[0]
+        size = dict(zip(group_roots, group_sizes, strict=True))
+        first = {id_code[root]: root for root in group_roots}
+        candidate_count = Counter(code for codes in candidates.values() for code in codes)
+        oversized.update(code for code, root in first.items() if size[root] > MAX_ID_BLOCK)
+        oversized.update(code for code, k in candidate_count.items() if k + valid_count[code] > MAX_ID_BLOCK)
+        # Numbers whose records are compared after all: a number without a
+        # possible birth date in it has a lower floor.
+        compare_all: set[int] = set()
+        if threshold > SAME_NUMBER_FLOOR:
+            compare_all = {code for code, root in first.items() if size[root] > 1}
+        elif threshold > SAME_NUMBER_FLOOR - S.BIRTH_EXACT:
+            compare_all = {code for code, b in zip(id_code, birth, strict=True) if code and not b}
+        apart = {code for code in compare_all | oversized if code in first}
+        if apart:
+            for i in [i for i, code in enumerate(id_code) if code in apart]:
+                root_of[i] = i
+            for code in apart:
+                size[first[code]] = 1
+        self.uf.join_groups(root_of, size)
+        del root_of, first
+        # Pairs joined without comparing them count as compared and accepted.
+        same = sum(k * (k - 1) for k in size.values()) // 2
+        self.compared += same
+        self.accepted += same
+        del size
+        # The blocks that still need pairs: of mistyped numbers, and of numbers whose floor is too low.
+        members: dict[int, list[int]] = {}
+        for i, codes in candidates.items():
+            for code in codes:
+                if code not in oversized:
+                    members.setdefault(code, []).append(i)
+        mistyped = {code: len(records) for code, records in members.items()}
+        for code in compare_all - oversized:
+            members.setdefault(code, [])
+        for i in [i for i, code in enumerate(id_code) if code in members]:
+            members[id_code[i]].append(i)
+        for code in sorted(members):
+            block = members[code]
+            if len(block) < 2:
+                continue
+            # Mistyped records first: with every record when the number's own pairs
+            # need comparing too, else only they are left sides.
+            lefts = len(block) - 1 if code in compare_all else mistyped.get(code, 0)
+            self.block(0, block, lefts)
+
+    def block(self, kind: int, block: list[int], lefts: int) -> None:
+        """Take the pairs of ``block`` whose first record is one of the first ``lefts``.
+
+        Pairs of one valid number are compared and joined at once (their
+        score is mostly the floor, so there is little to compare); the rest
+        are only collected, to be compared by :meth:`score` in parallel.
+        """
+        table, threshold, keep_pairs = self.table, self.threshold, self.keep_pairs
+        id_code, candidates, record_id = table.id_code, table.candidates, table.record_id
+        score = table.decision_score
+        shares = table._shares_earlier_key
+        union = self.uf.union
+        oversized, seen = self.oversized, self.seen
+        linkage = self.linkage
+        add_left, add_right = self.left.append, self.right.append
+        skip_two_numbers = threshold > DIFFERENT_NUMBERS_CEILING
+        size = len(block)
+        found = accepted = 0
+        for x in range(lefts):
+            i = block[x]
+            code = id_code[i]
+            for y in range(x + 1, size):
+                j = block[y]
+                same_number = code and code == id_code[j]
+                if kind:
+                    # Pairs with one number were met through it; pairs with two
+                    # different numbers can never reach the threshold.
+                    if same_number or (skip_two_numbers and code and id_code[j]):
+                        continue
+                    if shares(kind, i, j, oversized):
+                        continue
+                # Left is the smaller record id: what PAIRS.csv shows and ties are broken by.
+                a, b = (i, j) if record_id[i] < record_id[j] else (j, i)
+                if kind == 0 and (a in candidates or b in candidates):
+                    if (a, b) in seen:
+                        continue
+                    seen.add((a, b))
+                found += 1
+                if not same_number:
+                    add_left(a)
+                    add_right(b)
+                    continue
+                s = score(a, b, threshold)
+                if s < threshold:
+                    continue
+                accepted += 1
+                union(a, b)
+                if keep_pairs:
+                    linkage.pair_left.append(a)
+                    linkage.pair_right.append(b)
+                    linkage.pair_score.append(s)
+                    linkage.pair_joined.append(1)
+        self.compared += found
+        self.accepted += accepted
+
+    def score(self, processes: int) -> None:
+        """Compare the collected pairs (in ``processes`` processes) and keep those reaching the threshold."""
+        table, threshold = self.table, self.threshold
+        left, right = self.left, self.right
+        total = len(left)
+        chunks = max(1, -(-total // SCORE_CHUNK))
+        if total < PARALLEL_MIN_PAIRS:
+            processes = 1
+
+        def work(k: int) -> array[float]:
+            score = table.decision_score
+            end = min(total, (k + 1) * SCORE_CHUNK)
+            return array("d", [score(left[x], right[x], threshold) for x in range(k * SCORE_CHUNK, end)])
+
+        scores = array("d")
+        for part in map_chunks(work, chunks, processes):
+            scores += part
+        kept_left, kept_right, kept_scores = array("i"), array("i"), array("d")
+        for a, b, s in zip(left, right, scores, strict=True):
+            if s >= threshold:
+                kept_left.append(a)
+                kept_right.append(b)
+                kept_scores.append(s)
+        self.accepted += len(kept_scores)
+        self.left, self.right, self.scores = kept_left, kept_right, kept_scores
+
+
 def build_table(rows: Iterable[Sequence[str]], *, today: date | None = None) -> PersonTable:
     """A table from rows of (record_id, name, id_number, gender, birth_date, phone, address)."""
     table = PersonTable(today=today)
@@ -698,15 +1041,26 @@ def link(
     threshold: float = S.DEFAULT_THRESHOLD,
     progress: Progress = _quiet,
     keep_pairs: bool = True,
+    processes: int = 1,
 ) -> Linkage:
     """Block, compare and cluster the records of ``table`` (see the module docstring).
 
     Raises :class:`DuplicateRecordId` if two records share an id. With
     ``keep_pairs`` false only the clusters are kept, which saves memory in
-    big runs that do not write PAIRS.csv.
+    big runs that do not write PAIRS.csv. With ``processes`` above 1 the
+    comparing is shared with forked helper processes; the result is the same.
     """
+    with gc_paused():
+        return _link(table, threshold, progress, keep_pairs, processes)
+
+
+def _link(
+    table: PersonTable, threshold: float, progress: Progress, keep_pairs: bool, processes: int
+) -> Linkage:
     table.freeze()
     n = len(table)
+    if n < PARALLEL_MIN_RECORDS:
+        processes = 1
     started = time.perf_counter()
     stats: dict[str, float] = {"records": n}
     record_id = table.record_id
@@ -719,104 +1073,60 @@ def link(
 
     linkage = Linkage(table, threshold, array("i"))
     uf = ConstrainedUnionFind(n, table.id_code, table.candidates)
-    # Pairs that may be refused by the constraint wait to be joined strongest
-    # first; pairs of one valid number never can be, and are joined at once.
-    left = array("i")
-    right = array("i")
-    scores = array("d")
-    oversized: list[set[int]] = [set() for _ in BLOCKING_KEYS]
-    compared = accepted = 0
-    score = table.decision_score
-    shares = table._shares_earlier_key
-    id_code = table.id_code
-    candidates = table.candidates
-    union = uf.union
-    birth = table.birth
-    skip_two_numbers = threshold > DIFFERENT_NUMBERS_CEILING
+    pairs = _Pairs(table, uf, linkage, threshold, keep_pairs)
+    oversized = pairs.oversized
+    # The keys of every blocking key are independent of each other: they are
+    # made in parallel, the costliest (address fingerprints, kind 4) first.
+    shift = max(1, n).bit_length()
+    order = [4, 1, 2, 3] if keep_pairs else [0, 4, 1, 2, 3]
 
+    def make_keys(task: int) -> Any:
+        kind = order[task]
+        if kind == 0:
+            return table._number_groups()
+        return table._sorted_keys(kind, shift)
+
+    made = dict(zip(order, map_chunks(make_keys, len(order), processes), strict=True))
+    progress("分块键已生成")
     for kind, key_name in enumerate(BLOCKING_KEYS):
-        seen: set[tuple[int, int]] = set()
-        found = 0
-        for block in table.blocks(kind, oversized[kind]):
-            size = len(block)
-            lefts = size - 1
-            if kind == 0 and not keep_pairs:
-                # Records of one valid number are joined without comparing them
-                # when even their worst score would reach the threshold; only the
-                # mistyped numbers in the block are compared, with everyone.
-                valid = [r for r in block if id_code[r]]
-                same = len(valid) * (len(valid) - 1) // 2
-                floor = SAME_NUMBER_FLOOR if valid and birth[valid[0]] else SAME_NUMBER_FLOOR - S.BIRTH_EXACT
-                if same and floor >= threshold:
-                    for r in valid[1:]:
-                        union(valid[0], r)
-                    found += same
-                    accepted += same
-                    block = [r for r in block if not id_code[r]] + valid
-                    lefts = size - len(valid)
-            for x in range(lefts):
-                i = block[x]
-                for y in range(x + 1, size):
-                    j = block[y]
-                    code = id_code[i]
-                    same_number = code and code == id_code[j]
-                    if kind:
-                        # Pairs with one number were met through it; pairs with two
-                        # different numbers can never reach the threshold.
-                        if same_number or (skip_two_numbers and code and id_code[j]):
-                            continue
-                        if shares(kind, i, j, oversized):
-                            continue
-                    # Left is the smaller record id: what PAIRS.csv shows and ties are broken by.
-                    a, b = (i, j) if record_id[i] < record_id[j] else (j, i)
-                    if kind == 0 and (a in candidates or b in candidates):
-                        # A mistyped number has several keys: compare its pairs once.
-                        if (a, b) in seen:
-                            continue
-                        seen.add((a, b))
-                    found += 1
-                    s = score(a, b, threshold)
-                    if s < threshold:
-                        continue
-                    accepted += 1
-                    if same_number:
-                        union(a, b)
-                        if keep_pairs:
-                            linkage.pair_left.append(a)
-                            linkage.pair_right.append(b)
-                            linkage.pair_score.append(s)
-                            linkage.pair_joined.append(1)
-                    else:
-                        left.append(a)
-                        right.append(b)
-                        scores.append(s)
-        compared += found
-        stats[f"pairs_{key_name}"] = found
+        before = pairs.compared
+        if kind == 0 and not keep_pairs:
+            pairs.by_number(*made.pop(0))
+        else:
+            packed = made.pop(kind) if kind else table._sorted_keys(0, shift)
+            for block in table._blocks_of(kind, packed, shift, oversized[kind]):
+                pairs.block(kind, block, len(block) - 1)
+            del packed
+        stats[f"pairs_{key_name}"] = pairs.compared - before
         progress(
-            f"分块键 {key_name}：新增候选对 {found:,}，累计 {compared:,}，达到阈值 {accepted:,}，"
+            f"分块键 {key_name}：新增候选对 {pairs.compared - before:,}，累计 {pairs.compared:,}，"
             f"超大块 {len(oversized[kind]):,} 个"
         )
-    stats["candidate_pairs"] = compared
-    stats["accepted_pairs"] = accepted
+    pairs.score(processes)
+    progress(f"比较完成：{pairs.compared:,} 个候选对中 {pairs.accepted:,} 个达到阈值")
+    left, right, scores = pairs.left, pairs.right, pairs.scores
+    stats["candidate_pairs"] = pairs.compared
+    stats["accepted_pairs"] = pairs.accepted
     stats["oversized_blocks"] = sum(len(o) for o in oversized)
 
-    # Strongest first; ties by the records' ids, so that input order does not matter.
+    # Strongest first; ties by the records' ids, so that input order does not matter
+    # (a pair's two ids are unique to it, so the records' numbers are never compared).
+    id_of = record_id.__getitem__
     by_strength = sorted(
-        range(len(scores)), key=lambda k: (-scores[k], record_id[left[k]], record_id[right[k]])
+        zip(map(operator.neg, scores), map(id_of, left), map(id_of, right), left, right, strict=True)
     )
-    for k in by_strength:
-        a, b = left[k], right[k]
+    union = uf.union
+    for negative, _, _, a, b in by_strength:
         joined = union(a, b)
         if keep_pairs:
             linkage.pair_left.append(a)
             linkage.pair_right.append(b)
-            linkage.pair_score.append(scores[k])
+            linkage.pair_score.append(-negative)
             linkage.pair_joined.append(joined)
     del by_strength
     stats["refused_pairs"] = uf.refused
 
-    find = uf.find
-    roots = array("i", [find(i) for i in range(n)])
+    roots = uf.roots()
     best = array("i", [-1]) * n
     for i, root in enumerate(roots):
         b = best[root]
@@ -825,7 +1135,7 @@ def link(
     representative = array("i", [best[root] for root in roots])
     del roots, best
     linkage.representative = representative
-    stats["clusters"] = sum(1 for i in range(n) if representative[i] == i)
+    stats["clusters"] = sum(map(operator.eq, representative, range(n)))
     stats["seconds"] = time.perf_counter() - started
     linkage.stats = stats
     progress(

@@ -50,6 +50,9 @@ ID_UNUSABLE = 3  # wrong length or characters, or no candidate
 
 def clean_id(raw: str) -> str:
     """Upper-case half-width form of a typed number, without spaces: ``１３０７…x`` → ``1307…X``."""
+    if raw.isascii() and raw.isalnum():
+        # Nothing to drop or widen; translate() would look up every character.
+        return raw.replace("x", "X")
     return raw.strip().translate(_ID_TRANSLATE)
 
 
@@ -81,14 +84,6 @@ def _division_codes() -> frozenset[str]:
     return idcard.valid_division_codes()
 
 
-def _plausible(number18: str, today: int) -> bool:
-    """Whether a repair candidate could be somebody's number: known division, possible birth date."""
-    if number18[:6] not in _division_codes():
-        return False
-    birth = date_ordinal(number18[6:14])
-    return EARLIEST_BIRTH <= birth <= today
-
-
 def date_ordinal(yyyymmdd: str) -> int:
     """``date(…).toordinal()`` of eight digits, or 0 when they are not a date."""
     try:
@@ -108,13 +103,27 @@ def repair_id(number: str, *, today: date | None = None) -> list[str]:
     is sorted so that it does not depend on how it was found.
     """
     s = number
-    if len(s) != 18 or s.count("X") > 1 or any(c not in CHECK_CHARS for c in s):
+    # strip() leaves something exactly when a character is not a digit or X.
+    if len(s) != 18 or s.count("X") > 1 or s.strip(CHECK_CHARS):
         return []
     if is_check_right(s):
         return []
     today_ord = (today or date.today()).toordinal()
-    values = [CHECK_CHARS.index(c) for c in s]
-    total = sum(w * v for w, v in zip(_WEIGHTS18, values, strict=True)) % 11
+    values = list(map(CHECK_CHARS.index, s))
+    total = sum(map(mul, _WEIGHTS18, values)) % 11
+    divisions = _division_codes()
+    # A typo changes one or two positions: the division code or the birth date
+    # it leaves alone is the typed number's, checked once (date() is slow).
+    typed_division = s[:6] in divisions
+    typed_birth = EARLIEST_BIRTH <= date_ordinal(s[6:14]) <= today_ord
+
+    def plausible(candidate: str, first: int, last: int) -> bool:
+        if not (candidate[:6] in divisions if first < 6 else typed_division):
+            return False
+        if last < 6 or first > 13:
+            return typed_birth
+        return EARLIEST_BIRTH <= date_ordinal(candidate[6:14]) <= today_ord
+
     found: set[str] = set()
     for i in range(18):
         # Need (total + w_i·(v' − v_i)) ≡ 1 (mod 11).
@@ -122,7 +131,7 @@ def repair_id(number: str, *, today: date | None = None) -> list[str]:
         if v == values[i] or (v == 10 and i != 17):
             continue
         candidate = s[:i] + CHECK_CHARS[v] + s[i + 1 :]
-        if "X" not in candidate[:17] and _plausible(candidate, today_ord):
+        if "X" not in candidate[:17] and plausible(candidate, i, i):
             found.add(candidate)
     for i in range(17):
         a, b = values[i], values[i + 1]
@@ -130,7 +139,7 @@ def repair_id(number: str, *, today: date | None = None) -> list[str]:
             continue
         if (total + (_WEIGHTS18[i] - _WEIGHTS18[i + 1]) * (b - a)) % 11 == 1:
             candidate = s[:i] + s[i + 1] + s[i] + s[i + 2 :]
-            if "X" not in candidate[:17] and _plausible(candidate, today_ord):
+            if "X" not in candidate[:17] and plausible(candidate, i, i + 1):
                 found.add(candidate)
     return sorted(found)
 
@@ -249,6 +258,11 @@ _FULLWIDTH_ASCII = {0xFF01 + i: 0x21 + i for i in range(94)}
 @lru_cache(maxsize=1 << 18)
 def normalize_name(raw: str) -> str:
     """Simplified characters, no spaces or middle dots, Latin letters upper-case: 張 偉 → 张伟."""
+    return normalize_name_once(raw)
+
+
+def normalize_name_once(raw: str) -> str:
+    """:func:`normalize_name` without its cache, for callers that see each spelling once."""
     s = raw.translate(_FULLWIDTH_ASCII).translate(TO_SIMPLIFIED)
     return _NAME_DROP.sub("", s).upper()
 
@@ -269,7 +283,8 @@ def _char_pinyin(ch: str) -> str:
 
 def name_pinyin(normalized: str) -> str:
     """Toneless pinyin of a normalized name, syllables separated by spaces: 张玮 → ``zhang wei``."""
-    return " ".join(_char_pinyin(c) for c in normalized)
+    known = _pinyin_cache.get
+    return " ".join([known(c) or _char_pinyin(c) for c in normalized])
 
 
 # --- Addresses -----------------------------------------------------------------
@@ -291,6 +306,17 @@ def fold_address(raw: str) -> str:
 
 _CN_NUMBER = re.compile(r"[〇零一二三四五六七八九十百两壹贰叁肆伍陆柒捌玖拾]+")
 _DIGITS = re.compile(r"\d+")
+_FULLWIDTH_DIGIT = re.compile("[\uff10-\uff19]")
+_cn_number_text: dict[str, str] = {}
+
+
+def _cn_number(match: re.Match[str]) -> str:
+    # The same few numerals (一, 三, 十二 …) recur in every address.
+    numeral = match.group()
+    found = _cn_number_text.get(numeral)
+    if found is None:
+        found = _cn_number_text[numeral] = str(cn_numerals.to_int(numeral) or numeral)
+    return found
 
 
 def address_fingerprint(address: str) -> str:
@@ -302,10 +328,10 @@ def address_fingerprint(address: str) -> str:
     numerals matter, so folding the whole address would be wasted), and is
     used as a blocking key with the name, never as a comparison.
     """
-    text = address.translate(_DIGIT_TRANSLATE)
-    if _CN_NUMBER.search(text):
-        text = _CN_NUMBER.sub(lambda m: str(cn_numerals.to_int(m.group()) or m.group()), text)
+    # translate() looks up every character: only worth it when there is something to translate.
+    text = address.translate(_DIGIT_TRANSLATE) if _FULLWIDTH_DIGIT.search(address) else address
+    text = _CN_NUMBER.sub(_cn_number, text)
     numbers = _DIGITS.findall(text)
     if numbers:
-        return "/".join(n.lstrip("0") or "0" for n in numbers)
+        return "/".join([n.lstrip("0") or "0" for n in numbers])
     return "".join(text.split())[-8:]
