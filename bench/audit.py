@@ -86,7 +86,8 @@ def _timed(protected: Any, plain: Any, n: int) -> tuple[list[float], list[float]
     for _ in range(20):
         protected()
         plain()
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     for _ in range(n):
         for fn, out in ((protected, a), (plain, b)):
             t = time.perf_counter()
