@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from datetime import date
 from typing import Any
 
-from django.db import connections
-from django.db.models import Model, Q
+from django.db import DatabaseError, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model, Q
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 # Codes are made of digits, capital letters and "-", all below "~" in byte order.
 _CODE_CEILING = "~"
@@ -26,6 +31,118 @@ def prefix_q(field: str, prefix: str, using: str = "default") -> Q:
     return Q(**{f"{field}__startswith": prefix})
 
 
+def in_list(model: type[Model], field: str, values: Sequence[str | int], using: str = "default") -> RawSQL:
+    """``<field> IN (values)`` as a filter condition, for long lists of plain keys.
+
+    ``filter(field__in=values)`` prepares every value through the field, which for the
+    thousand blind indexes or codes a bulk import looks up per chunk costs more than
+    the query. The values must already be what the column holds (str or int); they
+    are parameters, never SQL. Use as ``qs.filter(in_list(Person, "id_number_index", keys))``.
+    """
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    model_field = meta.get_field(field)
+    if not isinstance(model_field, Field) or model_field.column is None:
+        raise TypeError(f"in_list: {model.__name__}.{field} is not a column")
+    column = f"{quote(meta.db_table)}.{quote(model_field.column)}"
+    target = model_field.target_field if isinstance(model_field, models.ForeignKey) else model_field
+    if isinstance(target, models.CharField | models.TextField):
+        array = "text[]"
+    elif isinstance(target, models.IntegerField):
+        array = "bigint[]"
+    else:
+        raise TypeError(f"in_list: {model.__name__}.{field} is neither text nor an integer")
+    if not values:
+        return RawSQL("1 = 0", (), output_field=models.BooleanField())
+    # Names come from the model, quoted; the values are parameters.
+    if connection.vendor == "postgresql":
+        # One array parameter: the statement stays short, so psycopg parses it once and
+        # caches it, where a thousand placeholders are parsed again on every call. The
+        # array's type is said outright: a list of small ints could otherwise go as
+        # numeric[], and a bigint column compared with numeric cannot use its index.
+        return RawSQL(  # noqa: S611
+            f"{column} = ANY(%s::{array})", (list(values),), output_field=models.BooleanField()
+        )
+    marks = ", ".join(["%s"] * len(values))
+    return RawSQL(f"{column} IN ({marks})", tuple(values), output_field=models.BooleanField())  # noqa: S611
+
+
+@contextmanager
+def keyed_lookups(using: str = "default") -> Iterator[None]:
+    """Have PostgreSQL answer this block's queries through their indexes, not by reading tables whole.
+
+    For lookups of a thousand keys in a table that a bulk import is filling in the
+    same transaction: the statistics lag behind the table, and the planner keeps
+    choosing a sequential scan whose cost grows with every chunk written (an index
+    probe per key stays flat). Only inside a transaction, and only until the block
+    ends: the setting goes back to what it was.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+        before = cur.fetchone()[0]
+    try:
+        yield
+    finally:
+        # After an error the transaction is lost anyway, and with it the setting; say nothing more.
+        with suppress(DatabaseError), connection.cursor() as cur:
+            cur.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
+
+
+# Fields whose database value is the Python value itself, for values of the listed type: a bulk
+# insert skips Django's per-value preparation for them. Exact classes only, so that a custom field
+# with its own conversion is never mistaken for a plain one.
+_PLAIN_FIELDS: dict[type[Field[Any, Any]], tuple[type, ...]] = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.IntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.AutoField: (int,),
+    models.BigAutoField: (int,),
+    models.SmallAutoField: (int,),
+    models.BooleanField: (bool,),
+}
+
+
+def _preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+    """How one column's values become database values.
+
+    Plain values of plain fields are passed through (``bool`` is not taken for an ``int``);
+    anything else goes through the field's own ``get_db_prep_save``, remembered per value
+    because dates and choices repeat across a batch.
+    """
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    plain = _PLAIN_FIELDS.get(type(target))
+    prep = field.get_db_prep_save
+    if plain is not None:
+
+        def prepare_plain(value: Any) -> Any:
+            return value if value is None or type(value) in plain else prep(value, connection)
+
+        return prepare_plain
+    memo: dict[Any, Any] = {}
+
+    def prepare(value: Any) -> Any:
+        key = (type(value), value)  # True and 1 are equal keys, but not the same JSON
+        try:
+            return memo[key]
+        except KeyError:
+            memo[key] = out = prep(value, connection)
+            return out
+        except TypeError:  # unhashable: a JSON list or dict
+            return prep(value, connection)
+
+    return prepare
+
+
 def insert_many(objs: Sequence[Model], batch_size: int = 2000, using: str = "default") -> None:
     """Insert new model instances with plain ``executemany`` and set their primary keys.
 
@@ -37,49 +154,115 @@ def insert_many(objs: Sequence[Model], batch_size: int = 2000, using: str = "def
     """
     if not objs:
         return
-    if not connections[using].in_atomic_block:
-        raise RuntimeError("insert_many must run inside a transaction")
     model = type(objs[0])
     meta = model._meta
-    connection = connections[using]
-    table = meta.db_table
+    fields = [f for f in meta.concrete_fields if not f.generated and not f.primary_key]
+    # Only fields that change a value on save (auto_now, files) need ``pre_save``.
+    plain_save = [type(f).pre_save is Field.pre_save for f in fields]
+    rows = (
+        [
+            getattr(obj, f.attname) if plain else f.pre_save(obj, True)
+            for f, plain in zip(fields, plain_save, strict=True)
+        ]
+        for obj in objs
+    )
+    ids = insert_rows(
+        model, [f.attname for f in fields], rows, count=len(objs), batch_size=batch_size, using=using
+    )
     pk = meta.pk
     assert pk is not None
-    fields = [f for f in meta.concrete_fields if not f.generated]
-    quote = connection.ops.quote_name
-    with connection.cursor() as cur:
-        ids = _reserve_ids(cur, connection.vendor, table, pk.column, len(objs))
-        for obj, new_id in zip(objs, ids, strict=True):
-            setattr(obj, pk.attname, new_id)
-        columns = ", ".join(quote(f.column) for f in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        # Table and column names come from the model, quoted; values are parameters.
-        sql = f"INSERT INTO {quote(table)} ({columns}) VALUES ({marks})"  # noqa: S608
-        prepare = [(f, f.get_db_prep_save) for f in fields]
-        for start in range(0, len(objs), batch_size):
-            rows = [
-                [prep(f.pre_save(obj, True), connection) for f, prep in prepare]
-                for obj in objs[start : start + batch_size]
-            ]
-            if connection.vendor == "postgresql":
-                # COPY: one stream instead of a statement per row, several times faster.
-                with cur.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                cur.executemany(sql, rows)
-    for obj in objs:
+    for obj, new_id in zip(objs, ids, strict=True):
+        setattr(obj, pk.attname, new_id)
         obj._state.adding = False
         obj._state.db = using
 
 
+def insert_rows(
+    model: type[Model],
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    count: int,
+    constants: Mapping[str, Any] | None = None,
+    batch_size: int = 2000,
+    using: str = "default",
+) -> list[int]:
+    """Insert ``count`` new rows given as plain values and return their primary keys, in order.
+
+    ``names`` are the model's field attnames (``person_id`` for a foreign key) and each
+    row holds their values as the model instance would; ``constants`` gives fields one
+    value for every row. The model's other fields get what a new instance would get:
+    their default, and the current time for ``auto_now`` and ``auto_now_add`` (once for
+    the call, not per row). Building no model instances
+    is what makes a bulk import of a million rows affordable; the keys are reserved as
+    ``insert_many`` does. Must run inside a transaction.
+    """
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise RuntimeError("insert_rows must run inside a transaction")
+    if count == 0:
+        return []
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    by_name = {f.attname: f for f in meta.concrete_fields if not f.generated}
+    given = [by_name[name] for name in names]
+    fixed = dict(constants or {})
+    named = set(names) | set(fixed)
+    if len(named) != len(names) + len(fixed):
+        raise ValueError("insert_rows: a field is both in names and in constants")
+    rest = [by_name[name] for name in fixed]
+    rest += [f for f in by_name.values() if f.attname not in named and f is not pk]
+    tail = tuple(
+        _preparer(f, connection)(fixed[f.attname] if f.attname in fixed else _new_value(f)) for f in rest
+    )
+    prepare = [(i, _preparer(f, connection)) for i, f in enumerate(given)]
+    quote = connection.ops.quote_name
+    table = meta.db_table
+    columns = ", ".join(quote(f.column) for f in [pk, *given, *rest])
+    marks = ", ".join(["%s"] * (1 + len(given) + len(rest)))
+    # Table and column names come from the model, quoted; values are parameters.
+    sql = f"INSERT INTO {quote(table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    with connection.cursor() as cur:
+        ids = _reserve_ids(cur, connection.vendor, table, pk.column, count)
+        source = iter(rows)
+        for start in range(0, count, batch_size):
+            batch = []
+            for new_id, row in zip(ids[start : start + batch_size], source, strict=False):
+                values = list(row)
+                for i, prep in prepare:
+                    values[i] = prep(values[i])
+                batch.append((new_id, *values, *tail))
+            if len(batch) != min(batch_size, count - start):
+                raise ValueError("insert_rows: fewer rows than count")
+            if connection.vendor == "postgresql":
+                # COPY: one stream instead of a statement per row, several times faster.
+                with cur.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+                    for record in batch:
+                        copy.write_row(record)
+            else:
+                cur.executemany(sql, batch)
+        if next(source, None) is not None:
+            raise ValueError("insert_rows: more rows than count")
+    return ids
+
+
+def _new_value(field: Field[Any, Any]) -> Any:
+    """The value a field of a new, unsaved instance has when it is saved (what ``pre_save`` gives)."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return timezone.now() if isinstance(field, models.DateTimeField) else date.today()
+    return field.get_default()
+
+
 def _reserve_ids(cur: Any, vendor: str, table: str, column: str, count: int) -> list[int]:
     if vendor == "postgresql":
+        # One row holding an array: a thousand result rows cost more to send and read than the
+        # sequence does to hand out the numbers.
         cur.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            "SELECT array_agg(nextval(pg_get_serial_sequence(%s, %s))) FROM generate_series(1, %s)",
             [table, column, count],
         )
-        return [row[0] for row in cur.fetchall()]
+        return list(cur.fetchone()[0])
     # SQLite: a write takes the database's write lock, so the largest key read next stays the largest.
     cur.execute("UPDATE sqlite_sequence SET seq = seq WHERE name = %s", [table])
     cur.execute(f'SELECT COALESCE(MAX("{column}"), 0) FROM "{table}"')  # noqa: S608 - names from the model

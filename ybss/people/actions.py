@@ -11,12 +11,13 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from ybss.access import crypto
 from ybss.access.roles import Cap
@@ -24,7 +25,7 @@ from ybss.access.scope import require
 from ybss.addresses.models import AddressNode, Kind, Status
 from ybss.audit import log
 from ybss.audit.models import Action
-from ybss.core.db import insert_many
+from ybss.core.db import in_list, insert_rows, keyed_lookups
 from ybss.core.errors import ActionError
 from ybss.divisions.loading import resolve_code
 from ybss.lib.idcard import IdNumberError, validate_id_number
@@ -82,10 +83,35 @@ def _check_scope(actor: Any, code: str, field_name: str) -> None:
         raise ActionError("找不到该地址。", field=field_name, code="not_found")
 
 
-def clean_person(data: PersonInput) -> dict[str, Any]:
-    """Validated field values, or an ActionError naming the first bad field."""
+NameCache = dict[tuple[str, str], str]
+
+
+def _clean_text(value: str, label: str, max_length: int, cache: NameCache | None) -> str:
+    """``clean_name``, remembered in ``cache`` when the caller keeps one for a batch.
+
+    Names, villages and employers repeat across an import file; only names that
+    pass are remembered, so a bad one is refused, with its message, every time.
+    """
+    if cache is None:
+        return clean_name(value, label, max_length=max_length)
+    key = (value, label)
+    hit = cache.get(key)
+    if hit is None:
+        hit = clean_name(value, label, max_length=max_length)
+        if len(cache) >= 30_000:
+            cache.clear()
+        cache[key] = hit
+    return hit
+
+
+def clean_person(data: PersonInput, *, cache: NameCache | None = None) -> dict[str, Any]:
+    """Validated field values, or an ActionError naming the first bad field.
+
+    ``cache`` (a dict a bulk caller keeps for its batch) spares checking the same
+    name or address text again.
+    """
     try:
-        name = clean_name(data.name, "姓名", max_length=50)
+        name = _clean_text(data.name, "姓名", 50, cache)
     except InvalidName as exc:
         raise ActionError(str(exc), field="name") from exc
     former = []
@@ -145,12 +171,12 @@ def clean_person(data: PersonInput) -> dict[str, Any]:
         out["domicile_division"] = None
     try:
         out["domicile_detail"] = (
-            clean_name(data.domicile_detail, "户籍地详址", max_length=200)
+            _clean_text(data.domicile_detail, "户籍地详址", 200, cache)
             if data.domicile_detail.strip()
             else ""
         )
         out["employer_text"] = (
-            clean_name(data.employer_text, "工作单位", max_length=100) if data.employer_text.strip() else ""
+            _clean_text(data.employer_text, "工作单位", 100, cache) if data.employer_text.strip() else ""
         )
     except InvalidName as exc:
         raise ActionError(
@@ -166,9 +192,12 @@ def clean_person(data: PersonInput) -> dict[str, Any]:
     return out
 
 
+_RESIDENT_ID = DocType.RESIDENT_ID.value  # a plain str: an enum member is slow to look up per row
+
+
 def index_key(doc_type: str, number: str) -> str:
     # Resident IDs are unique on their own; other documents only with their type.
-    return number if doc_type == DocType.RESIDENT_ID else f"{doc_type}:{number}"
+    return number if doc_type == _RESIDENT_ID else f"{doc_type}:{number}"
 
 
 def find_by_id_number(doc_type: str, number: str, *, follow_merged: bool = True) -> Person | None:
@@ -190,16 +219,25 @@ def same_name_and_birth(pairs: set[tuple[str, date]]) -> dict[tuple[str, date], 
     out: dict[tuple[str, date], list[Person]] = {}
     items = sorted(pairs)
     table = Person._meta.db_table
+    postgres = transaction.get_connection().vendor == "postgresql"
     for start in range(0, len(items), 400):
         chunk = items[start : start + 400]
-        values = ", ".join(["(%s, %s)"] * len(chunk))
+        params: list[Any]
+        if postgres:
+            # Two array parameters keep the statement short enough for psycopg to cache.
+            pairs_sql = "SELECT * FROM unnest(%s::text[], %s::date[])"
+            params = [[n for n, _ in chunk], [b for _, b in chunk]]
+        else:
+            pairs_sql = "VALUES " + ", ".join(["(%s, %s)"] * len(chunk))
+            params = [x for pair in chunk for x in pair]
         sql = (
-            f"WITH v(n, b) AS (VALUES {values}) "  # noqa: S608 - placeholders only
+            f"WITH v(n, b) AS ({pairs_sql}) "  # noqa: S608 - placeholders only
             f"SELECT p.id, p.name, p.birth_date, p.doc_type, p.id_number_enc FROM {table} p "
             "JOIN v ON p.name = v.n AND p.birth_date = v.b"
         )
-        params = [x for pair in chunk for x in pair]
-        for person in Person.objects.raw(sql, params):
+        with keyed_lookups():
+            found = list(Person.objects.raw(sql, params))
+        for person in found:
             out.setdefault((person.name, person.birth_date), []).append(person)  # type: ignore[arg-type]
     return out
 
@@ -497,13 +535,104 @@ def check_new_move(address: AddressNode, move: MoveIn, today: date) -> None:
         raise ActionError("居住证有效期不能早于起居日期。", field="permit_valid_to")
 
 
+# The Person columns bulk_register writes for each row; the rest are the same for every row.
+_PERSON_COLUMNS = (
+    "doc_type",
+    "id_number_enc",
+    "id_number_index",
+    "id15_index",
+    "name",
+    "former_names",
+    "gender",
+    "birth_date",
+    "nationality",
+    "domicile_division_id",
+    "domicile_detail",
+    "phone_enc",
+    "phone_index",
+    "employer_text",
+    "residence_code",
+    "domicile_code",
+)
+_RESIDENCE_COLUMNS = (
+    "person_id",
+    "address_id",
+    "valid_from",
+    "kind",
+    "relation",
+    "reason",
+    "permit_number",
+    "permit_valid_to",
+)
+
+
+class RegisteredPeople(Sequence[Person]):
+    """The people ``bulk_register`` has just written, as ``Person`` instances made when asked for.
+
+    The rows were written without model instances; a bulk import looks at few of the
+    people it made (those imported anyway for the duplicate review), and building
+    an instance for each of them would cost about as much as writing the row.
+    """
+
+    def __init__(
+        self,
+        ids: list[int],
+        rows: list[tuple[Any, ...]],
+        divisions: list[Any],
+        fixed: dict[str, Any],
+        using: str,
+    ) -> None:
+        self._ids, self._rows, self._divisions, self._fixed, self._using = ids, rows, divisions, fixed, using
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def _person(self, i: int) -> Person:
+        values = dict(zip(_PERSON_COLUMNS, self._rows[i], strict=True))
+        values["former_names"] = list(values["former_names"])
+        del values["domicile_division_id"]
+        person = Person(id=self._ids[i], domicile_division=self._divisions[i], **values, **self._fixed)
+        person._state.adding = False
+        person._state.db = self._using
+        return person
+
+    @overload
+    def __getitem__(self, index: int) -> Person: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Person]: ...
+
+    def __getitem__(self, index: int | slice) -> Person | list[Person]:
+        if isinstance(index, slice):
+            return [self._person(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._person(index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RegisteredPeople):
+            return self._ids == other._ids
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def pks(self) -> list[int]:
+        return list(self._ids)
+
+
 @transaction.atomic
 def bulk_register(
     actor: Any,
     rows: Sequence[tuple[PersonInput, MoveIn | None]],
     *,
     cleaned_values: Sequence[dict[str, Any]] | None = None,
-) -> list[Person]:
+    id_indexes: Sequence[tuple[str, ...]] | None = None,
+) -> Sequence[Person]:
     """Many new people at once (imports, the demo): ``register_person`` for each row, batched.
 
     Every row gets the same checks as ``register_person`` (fields, scope, duplicate
@@ -514,12 +643,18 @@ def bulk_register(
 
     ``cleaned_values`` are ``clean_person``'s results for the rows, in order, when the
     caller has just computed them (an import validates every row for its report first);
-    the field checks are then not run twice. Everything else is still checked here.
+    the field checks are then not run twice. ``id_indexes`` are, likewise, the
+    ``crypto.index_values`` of each row's ``index_key``, which an import has computed to
+    find the people it already knows. Everything else is still checked here.
+
+    The people come back as a sequence of ``Person`` (made on access, see ``RegisteredPeople``).
     """
     if not rows:
         return []
     if cleaned_values is not None and len(cleaned_values) != len(rows):
         raise ValueError("cleaned_values must have one entry per row")
+    if id_indexes is not None and len(id_indexes) != len(rows):
+        raise ValueError("id_indexes must have one entry per row")
     if actor is not None and getattr(actor, "is_authenticated", False):
         require(actor, Cap.PERSON_EDIT)
     divisions: dict[str, Any] = {}
@@ -544,25 +679,26 @@ def bulk_register(
         seen[key] = row
         cleaned.append((values, move))
 
-    keys = list(seen)
-    for start in range(0, len(keys), BULK_CHUNK):
+    id_sealer = crypto.Sealer(ID_NUMBER)
+    if id_indexes is None:
+        id_indexes = [id_sealer.indexes(index_key(v["doc_type"], v["id_number"])) for v, _ in cleaned]
+    for start in range(0, len(cleaned), BULK_CHUNK):
         lookup = {
-            idx: key
-            for key in keys[start : start + BULK_CHUNK]
-            for idx in crypto.index_values(ID_NUMBER, key)
+            idx: row for row in range(start, min(start + BULK_CHUNK, len(cleaned))) for idx in id_indexes[row]
         }
         # Unordered: ".first()" would sort by id, and a miss would then scan the whole table.
-        hit = next(
-            iter(
-                Person.objects.filter(id_number_index__in=list(lookup))
-                .order_by()
-                .values_list("id_number_index", flat=True)[:1]
-            ),
-            None,
-        )
+        with keyed_lookups():
+            hit = next(
+                iter(
+                    Person.objects.filter(in_list(Person, "id_number_index", list(lookup)))
+                    .order_by()
+                    .values_list("id_number_index", flat=True)[:1]
+                ),
+                None,
+            )
         if hit is not None:
             raise ActionError(
-                f"第 {seen[lookup[hit]]} 条：该证件号码已登记，请查找已有人员后办理迁入。",
+                f"第 {lookup[hit] + 1} 条：该证件号码已登记，请查找已有人员后办理迁入。",
                 field="id_number",
                 code="duplicate",
             )
@@ -571,7 +707,13 @@ def bulk_register(
     addresses: dict[int, AddressNode] = {}
     for start in range(0, len(address_ids), BULK_CHUNK):
         chunk = address_ids[start : start + BULK_CHUNK]
-        addresses.update((a.pk, a) for a in AddressNode.objects.select_for_update().filter(pk__in=chunk))
+        # Only what the checks and the codes read: the rest of a node is never needed here.
+        locked = (
+            AddressNode.objects.select_for_update()
+            .filter(in_list(AddressNode, "id", chunk))
+            .only("id", "code", "kind", "status")
+        )
+        addresses.update((a.pk, a) for a in locked)
     today = date.today()
     for row, (_, move) in enumerate(cleaned, start=1):
         if move is None:
@@ -584,67 +726,85 @@ def bulk_register(
         except ActionError as exc:
             raise _row_error(row, exc) from exc
 
-    ring = crypto.keyring()
-    people: list[Person] = []
-    for values, move in cleaned:
+    # Plain rows, not model instances: at a million rows the instances cost more than the database.
+    phone_sealer = crypto.Sealer(PHONE)
+    person_rows: list[tuple[Any, ...]] = []
+    division_of: list[Any] = []
+    for (values, move), indexes in zip(cleaned, id_indexes, strict=True):
         division = values["domicile_division"]
-        person = Person(
-            doc_type=values["doc_type"],
-            id_number_enc=ring.encrypt(values["id_number"], ID_NUMBER.context),
-            id_number_index=ring.blind_index(
-                index_key(values["doc_type"], values["id_number"]), ID_NUMBER.context
-            ),
-            name=values["name"],
-            former_names=values["former_names"],
-            gender=values["gender"],
-            birth_date=values["birth_date"],
-            nationality=values["nationality"],
-            domicile_division=division,
-            domicile_detail=values["domicile_detail"],
-            employer_text=values["employer_text"],
-            residence_code=addresses[move.address.pk].code if move is not None else "",
-            domicile_code=division.pk if division is not None else "",
+        phone_enc, phone_index = phone_sealer.seal(values["phone"])
+        person_rows.append(
+            (
+                values["doc_type"],
+                id_sealer.encrypt(values["id_number"]),
+                indexes[0],
+                id_sealer.index(values["id15"]) if values["id15"] else "",
+                values["name"],
+                # A tuple is the same JSON as the list and lets the writer encode the usual [] once.
+                tuple(values["former_names"]),
+                values["gender"],
+                values["birth_date"],
+                values["nationality"],
+                division.pk if division is not None else None,
+                values["domicile_detail"],
+                phone_enc,
+                phone_index,
+                values["employer_text"],
+                addresses[move.address.pk].code if move is not None else "",
+                division.pk if division is not None else "",
+            )
         )
-        if values["id15"]:
-            person.id15_index = ring.blind_index(values["id15"], ID_NUMBER.context)
-        if values["phone"]:
-            person.phone_enc, person.phone_index = crypto.seal(PHONE, values["phone"])
-        people.append(person)
-    insert_many(people)
+        division_of.append(division)
+    now = timezone.now()
+    fixed = {"version": 1, "last_confirmed": today, "created_at": now, "updated_at": now}
+    person_ids = insert_rows(Person, _PERSON_COLUMNS, person_rows, count=len(person_rows), constants=fixed)
 
     user, actor_name = _user(actor), getattr(actor, "username", "") if actor else "系统"
-    insert_many(
-        [
-            PersonVersion(
-                person=person,
-                version=1,
-                action="create",
-                changes={"fields": sorted(k for k, v in values.items() if v)},
-                actor=user,
-                actor_name=actor_name,
-            )
-            for person, (values, _) in zip(people, cleaned, strict=True)
-        ]
+    # Most rows fill the same fields: one list per distinct set, not one per row.
+    filled: dict[tuple[str, ...], dict[str, Any]] = {}
+    changes = []
+    for values, _ in cleaned:
+        names = tuple(sorted(k for k, v in values.items() if v))
+        changes.append(filled.get(names) or filled.setdefault(names, {"fields": list(names)}))
+    insert_rows(
+        PersonVersion,
+        ("person_id", "changes"),
+        ((pk, change) for pk, change in zip(person_ids, changes, strict=True)),
+        count=len(person_ids),
+        constants={
+            "version": 1,
+            "action": "create",
+            "actor_id": getattr(user, "pk", None),
+            "actor_name": actor_name,
+            "at": now,
+        },
     )
-    residences = [
-        Residence(
-            person=person,
-            address=addresses[move.address.pk],
-            valid_from=move.valid_from,
-            kind=move.kind,
-            relation=move.relation,
-            reason=move.reason,
-            permit_number=move.permit_number[:30],
-            permit_valid_to=move.permit_valid_to,
+    residence_rows = [
+        (
+            pk,
+            move.address.pk,
+            move.valid_from,
+            move.kind,
+            move.relation,
+            move.reason,
+            move.permit_number[:30],
+            move.permit_valid_to,
         )
-        for person, (_, move) in zip(people, cleaned, strict=True)
+        for pk, (_, move) in zip(person_ids, cleaned, strict=True)
         if move is not None
     ]
-    insert_many(residences)
+    insert_rows(
+        Residence,
+        _RESIDENCE_COLUMNS,
+        residence_rows,
+        count=len(residence_rows),
+        constants={"created_at": now},
+    )
     log.record(
         actor,
         Action.CREATE,
-        targets=[("person", p.pk) for p in people] + [("address", addresses[pk].code) for pk in address_ids],
-        extra={"bulk": len(people), "residences": len(residences)},
+        targets=[("person", pk) for pk in person_ids]
+        + [("address", addresses[pk].code) for pk in address_ids],
+        extra={"bulk": len(person_ids), "residences": len(residence_rows)},
     )
-    return people
+    return RegisteredPeople(person_ids, person_rows, division_of, fixed, transaction.get_connection().alias)

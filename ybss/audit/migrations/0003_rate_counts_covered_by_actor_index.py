@@ -5,19 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_refuse_update_and_delete_on_postgresql'),
+        ("audit", "0002_refuse_update_and_delete_on_postgresql"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_event_actor_at',
+            model_name="auditevent",
+            name="audit_event_actor_at",
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['actor', 'at', 'action', 'outcome'], name='audit_event_actor_at_action'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["actor", "at", "action", "outcome"], name="audit_event_actor_at_action"
+            ),
         ),
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -12,19 +12,50 @@ from ybss import addressing
 from ybss.access.scope import scope_for, scoped
 from ybss.addresses.matching import AddressMatcher
 from ybss.addresses.models import AddressNode, Status
+from ybss.core.db import in_list
 from ybss.lib import sheets
 
 from ..columns import Column
 from ..importing import Problem, RowPlan
 from ..models import ProblemLevel
 
+_MISS = object()
+# Cell values that are immutable and hashable, so a parse of one can be reused.
+_MEMO_TYPES = frozenset({str, int, float, date, datetime, type(None)})
+
 
 class Coercer:
-    """Turns one row's raw cells into typed values, noting every bad cell on the plan."""
+    """Turns one row's raw cells into typed values, noting every bad cell on the plan.
 
-    def __init__(self, plan: RowPlan, raw: dict[str, Any], columns: dict[str, Column]) -> None:
+    With ``memo`` (a dict the handler keeps for the file), dates and choices are
+    parsed once per distinct cell text: a file repeats the same few of them on
+    every row. Only successes are remembered; a bad cell is parsed, and reported,
+    on each row.
+    """
+
+    MEMO = 50_000
+
+    def __init__(
+        self,
+        plan: RowPlan,
+        raw: dict[str, Any],
+        columns: dict[str, Column],
+        memo: dict[tuple[Any, ...], Any] | None = None,
+    ) -> None:
         self.plan, self.raw, self.columns = plan, raw, columns
+        self.memo = memo
         self.failed = False
+
+    def _recall(self, key: tuple[Any, ...], raw: Any) -> Any:
+        if self.memo is None or type(raw) not in _MEMO_TYPES:
+            return _MISS
+        return self.memo.get(key, _MISS)
+
+    def _remember(self, key: tuple[Any, ...], value: Any) -> None:
+        if self.memo is not None and type(key[-1]) in _MEMO_TYPES:
+            if len(self.memo) >= self.MEMO:
+                self.memo.clear()
+            self.memo[key] = value
 
     def _fail(self, key: str, message: str, code: str) -> None:
         self.failed = True
@@ -56,24 +87,34 @@ class Coercer:
         return value
 
     def date(self, key: str) -> date | None:
-        try:
-            value = sheets.as_date(self.raw.get(key))
-        except sheets.CellError as exc:
-            self._fail(key, f"{self.columns[key].header}：{exc.message}", exc.code)
-            return None
+        raw = self.raw.get(key)
+        # Keyed by type too: a date cell and a text cell may be equal keys but read differently.
+        memo_key = ("date", type(raw), raw)
+        value = self._recall(memo_key, raw)
+        if value is _MISS:
+            try:
+                value = sheets.as_date(raw)
+            except sheets.CellError as exc:
+                self._fail(key, f"{self.columns[key].header}：{exc.message}", exc.code)
+                return None
+            self._remember(memo_key, value)
         self._required(key, value is None)
         return value
 
     def choice(self, key: str, choices: dict[str, str]) -> str:
         raw = self.raw.get(key)
-        try:
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                value = ""
-            else:
-                value = sheets.as_choice(raw, choices)
-        except sheets.CellError as exc:
-            self._fail(key, f"{self.columns[key].header}：{exc.message}", exc.code)
-            return ""
+        memo_key = ("choice", key, type(raw), raw)  # a column always has the same choices
+        value = self._recall(memo_key, raw)
+        if value is _MISS:
+            try:
+                if raw is None or (isinstance(raw, str) and not raw.strip()):
+                    value = ""
+                else:
+                    value = sheets.as_choice(raw, choices)
+            except sheets.CellError as exc:
+                self._fail(key, f"{self.columns[key].header}：{exc.message}", exc.code)
+                return ""
+            self._remember(memo_key, value)
         self._required(key, not value)
         return value
 
@@ -100,10 +141,14 @@ class AddressResolver:
     """Free-text address cells to standard addresses, through the address engine.
 
     Results are remembered per distinct text (files repeat addresses: a family
-    shares a room), with a bound so a million-row file keeps flat memory.
+    shares a room, usually on adjacent rows), with a bound so a million-row file
+    keeps flat memory.
     """
 
-    CACHE = 100_000
+    CACHE = 30_000
+    # Model instances weigh a couple of KB each; a chunk needs at most a thousand, and
+    # one evicted early is only fetched again.
+    NODE_CACHE = 20_000
 
     def __init__(self, actor: Any) -> None:
         self.actor = actor
@@ -140,7 +185,7 @@ class AddressResolver:
             if node is None or not self.scope_covers(node.code):
                 return None
             self.nodes[code] = node
-            if len(self.nodes) > self.CACHE:
+            if len(self.nodes) > self.NODE_CACHE:
                 self.nodes.popitem(last=False)
         return node
 
@@ -157,10 +202,10 @@ class AddressResolver:
     def prefetch(self, codes: set[str]) -> None:
         wanted = [c for c in codes if c not in self.nodes]
         for start in range(0, len(wanted), 500):
-            for node in AddressNode.objects.filter(code__in=wanted[start : start + 500]):
+            for node in AddressNode.objects.filter(in_list(AddressNode, "code", wanted[start : start + 500])):
                 if self.scope_covers(node.code):
                     self.nodes[node.code] = node
-        while len(self.nodes) > self.CACHE:
+        while len(self.nodes) > self.NODE_CACHE:
             self.nodes.popitem(last=False)
 
     def resolve(

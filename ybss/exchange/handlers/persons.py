@@ -16,6 +16,7 @@ from typing import Any
 
 from ybss.access import crypto
 from ybss.addresses.models import AddressNode
+from ybss.core.db import in_list, keyed_lookups
 from ybss.core.errors import ActionError
 from ybss.lib import sheets
 from ybss.people import actions
@@ -91,6 +92,8 @@ COLUMNS = [
     Column("permit_valid_to", "居住证有效期至", example="2026-03-01"),
 ]
 
+COLUMN_BY_KEY = {col.key: col for col in COLUMNS}
+
 PERSON_FIELDS = (
     "name",
     "gender",
@@ -102,6 +105,20 @@ PERSON_FIELDS = (
     "phone",
 )
 
+# What a row is compared with: the stored person's columns that the file can say something about.
+STORED_FIELDS = (
+    "id",
+    "id_number_index",
+    "residence_code",
+    "domicile_code",
+    "merged_into_id",
+    "domicile_division_id",
+    "phone_index",
+    "phone_enc",
+    "former_names",
+    *(name for name in PERSON_FIELDS if name != "phone"),
+)
+
 # ActionError fields from the registry's actions, as import columns
 FIELD_COLUMN = {"kind": "residence_kind", "address": "address", "reason": "stay_reason"}
 
@@ -111,9 +128,13 @@ class PersonRow:
     data: actions.PersonInput
     values: dict[str, Any]
     move: actions.MoveIn | None
+    # The registered person with this number, if any; the instance only for rows that update it.
+    person_id: int | None = None
     person: Person | None = None
     relocate: bool = False
     changes: bool = False
+    # The number's blind indexes, computed once to find the person and reused to register one.
+    indexes: tuple[str, ...] = ()
     # Registered people this row may duplicate, imported anyway: paired in the review queue once saved.
     review_with: list[int] = field(default_factory=list)
 
@@ -127,15 +148,22 @@ class PersonsHandler(RegistryHandler):
     def __init__(self, actor: Any, decisions: dict[str, Any], file_name: str = "") -> None:
         super().__init__(actor, decisions, file_name)
         self.divisions: dict[str, Any] = {}
-        # index key digest -> (row, fingerprint): repeated numbers within the file
-        self.seen: dict[bytes, tuple[int, bytes]] = {}
-        # (name, birth date) -> [(row, number)] of new people in this file
-        self.new_people: dict[tuple[str, date | None], list[tuple[int, str]]] = {}
+        # Parsed dates and choices, checked names: per distinct text, for the whole file.
+        self.memo: dict[tuple[Any, ...], Any] = {}
+        self.names: actions.NameCache = {}
+        self.id_indexes = crypto.Sealer(ID_NUMBER).indexes
+        self.phone_indexes = crypto.Sealer(PHONE).indexes
+        # Both kept for every row of the file, so packed into bytes: at a million rows that is
+        # a few hundred MB less than tuples of Python objects would take.
+        # index key digest -> row (4 bytes) + fingerprint: repeated numbers within the file
+        self.seen: dict[bytes, bytes] = {}
+        # digest of (name, birth date) -> row (4 bytes) + number, for each new person of this file
+        self.new_people: dict[bytes, bytes | list[bytes]] = {}
 
     # ------------------------------------------------------------ plan
 
     def _coerce(self, plan: RowPlan, raw: dict[str, Any]) -> dict[str, Any] | None:
-        c = Coercer(plan, raw, {col.key: col for col in COLUMNS})
+        c = Coercer(plan, raw, COLUMN_BY_KEY, self.memo)
         v = {
             "name": c.text("name"),
             "doc_type": c.choice("doc_type", DOC_TYPES) or DocType.RESIDENT_ID,
@@ -173,13 +201,13 @@ class PersonsHandler(RegistryHandler):
             employer_text=v["employer_text"],
         )
         try:
-            values = actions.clean_person(data)
+            values = actions.clean_person(data, cache=self.names)
             values["domicile_division"] = actions.division_cached(v["domicile_division"], self.divisions)
         except ActionError as exc:
             key = exc.field or ""
             plan.add(key, exc.message, raw.get(key), code=exc.code)
             return None
-        data = replace(data, domicile_division=v["domicile_division"])
+        data.domicile_division = v["domicile_division"]  # our own object, made above
         if values.get("id15"):
             plan.add(
                 "id_number",
@@ -191,7 +219,8 @@ class PersonsHandler(RegistryHandler):
         return PersonRow(data=data, values=values, move=None)
 
     def _fingerprint(self, v: dict[str, Any]) -> bytes:
-        return hashlib.blake2b(repr(sorted(v.items())).encode(), digest_size=12).digest()
+        # ``_coerce`` always builds ``v`` in the same key order, so its values say it all.
+        return hashlib.blake2b(repr(tuple(v.values())).encode(), digest_size=12).digest()
 
     def plan(self, records: list[tuple[int, dict[str, Any]]]) -> list[RowPlan]:
         plans: list[RowPlan] = []
@@ -208,8 +237,9 @@ class PersonsHandler(RegistryHandler):
             key = actions.index_key(row.values["doc_type"], row.values["id_number"])
             digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
             fingerprint = self._fingerprint(v)
-            earlier = self.seen.get(digest)
-            if earlier is not None:
+            packed = self.seen.get(digest)
+            if packed is not None:
+                earlier = (int.from_bytes(packed[:4], "big"), packed[4:])
                 if earlier[1] == fingerprint:
                     plan.op = "skip"
                     plan.add(
@@ -226,7 +256,7 @@ class PersonsHandler(RegistryHandler):
                         code="duplicate_in_file",
                     )
                 continue
-            self.seen[digest] = (number, fingerprint)
+            self.seen[digest] = number.to_bytes(4, "big") + fingerprint
             staged.append((plan, row, v, raw))
 
         self._resolve_addresses(staged)
@@ -277,29 +307,50 @@ class PersonsHandler(RegistryHandler):
         lookup: dict[str, int] = {}
         for i, (_, row, _v, _r) in enumerate(staged):
             key = actions.index_key(row.values["doc_type"], row.values["id_number"])
-            for idx in crypto.index_values(ID_NUMBER, key):
+            row.indexes = self.id_indexes(key)
+            for idx in row.indexes:
                 lookup[idx] = i
         if not lookup:
             return
-        found = list(Person.objects.filter(id_number_index__in=list(lookup)).order_by())
-        current = {
-            r.person_id: r
-            for r in Residence.objects.filter(
-                person__in=found, valid_to__isnull=True, is_main=True
-            ).select_related("address")
-        }
-        for person in found:
-            plan, row, _v, raw = staged[lookup[person.id_number_index]]
-            row.person = person
+        # Plain values to compare: most rows of a re-import change nothing, and a model
+        # instance per row would cost more than the comparison. Rows that do change
+        # get their Person below.
+        with keyed_lookups():
+            found = list(
+                Person.objects.filter(in_list(Person, "id_number_index", list(lookup)))
+                .order_by()
+                .values(*STORED_FIELDS)
+            )
+            current = {
+                person_id: (address_id, valid_from)
+                for person_id, address_id, valid_from in Residence.objects.filter(
+                    in_list(Residence, "person", [p["id"] for p in found]),
+                    valid_to__isnull=True,
+                    is_main=True,
+                ).values_list("person_id", "address_id", "valid_from")
+            }
+        updates: dict[int, PersonRow] = {}
+        for stored in found:
+            plan, row, _v, raw = staged[lookup[stored["id_number_index"]]]
+            row.person_id = stored["id"]
             if plan.blocked:
                 continue
-            self._compare(plan, row, person, current.get(person.pk), raw)
+            self._compare(plan, row, stored, current.get(stored["id"]), raw)
+            if plan.op == "update":
+                updates[stored["id"]] = row
+        for pk, person in Person.objects.in_bulk(list(updates)).items():
+            updates[pk].person = person
 
     def _compare(
-        self, plan: RowPlan, row: PersonRow, person: Person, residence: Residence | None, raw: dict[str, Any]
+        self,
+        plan: RowPlan,
+        row: PersonRow,
+        stored: dict[str, Any],
+        residence: tuple[int, date] | None,
+        raw: dict[str, Any],
     ) -> None:
         if self.actor is not None and getattr(self.actor, "is_authenticated", False):
-            code = person.residence_code or person.domicile_code or "-"
+            code = stored["residence_code"] or stored["domicile_code"] or "-"
             if not self.addresses.scope_covers(code):
                 plan.add(
                     "id_number",
@@ -308,33 +359,31 @@ class PersonsHandler(RegistryHandler):
                     code="out_of_scope",
                 )
                 return
-        if person.merged_into_id is not None:
+        if stored["merged_into_id"] is not None:
             plan.add(
                 "id_number",
-                f"该证件号码属于已并入人员 #{person.merged_into_id} 的重复记录，"
+                f"该证件号码属于已并入人员 #{stored['merged_into_id']} 的重复记录，"
                 "请核对后使用保留记录的证件号码。",
                 raw.get("id_number"),
                 code="merged",
             )
             return
         values = row.values
-        differs = [
-            name for name in PERSON_FIELDS if name != "phone" and getattr(person, name) != values[name]
-        ]
-        if person.domicile_division_id != getattr(values["domicile_division"], "pk", None):
+        differs = [name for name in PERSON_FIELDS if name != "phone" and stored[name] != values[name]]
+        if stored["domicile_division_id"] != getattr(values["domicile_division"], "pk", None):
             differs.append("domicile_division")
         if values["phone"]:
-            if person.phone_index not in crypto.index_values(PHONE, values["phone"]):
+            if stored["phone_index"] not in self.phone_indexes(values["phone"]):
                 differs.append("phone")
-        elif person.phone_enc:
+        elif stored["phone_enc"]:
             differs.append("phone")
         row.changes = bool(differs)
-        moves = row.move is not None and (residence is None or residence.address_id != row.move.address.pk)
+        moves = row.move is not None and (residence is None or residence[0] != row.move.address.pk)
         if moves and residence is not None and row.move is not None:
-            if row.move.valid_from < residence.valid_from:
+            if row.move.valid_from < residence[1]:
                 plan.add(
                     "valid_from",
-                    f"起居日期早于该人员在现住址的起居日期 {residence.valid_from}，无法办理迁移。",
+                    f"起居日期早于该人员在现住址的起居日期 {residence[1]}，无法办理迁移。",
                     raw.get("valid_from"),
                 )
                 return
@@ -342,14 +391,17 @@ class PersonsHandler(RegistryHandler):
         if not moves:
             row.move = None
         plan.op = "update" if (row.changes or moves) else "unchanged"
-        # Keep what the file cannot say (former names) as it is.
-        row.data = replace(row.data, former_names=list(person.former_names))
+        if plan.op == "update":
+            # Keep what the file cannot say (former names) as it is.
+            row.data = replace(row.data, former_names=list(stored["former_names"]))
         plan.payload = row
 
     def _possible_duplicates(
         self, staged: list[tuple[RowPlan, PersonRow, dict[str, Any], dict[str, Any]]]
     ) -> None:
-        new = [(plan, row, raw) for plan, row, _v, raw in staged if row.person is None and not plan.blocked]
+        new = [
+            (plan, row, raw) for plan, row, _v, raw in staged if row.person_id is None and not plan.blocked
+        ]
         for plan, row, _raw in new:
             plan.op = "create"
             plan.payload = row
@@ -364,10 +416,11 @@ class PersonsHandler(RegistryHandler):
             number = row.values["id_number"]
             decided = bool(self.decisions.get(str(plan.row), {}).get("import_anyway"))
             hits = [p.pk for p in existing.get(pair, []) if near_number(number, p.id_number)]
-            rows = [r for r, other in self.new_people.get(pair, []) if near_number(number, other)]
-            same = self.new_people.setdefault(pair, [])
+            key = _pair_key(pair)
+            same = _unpack_people(self.new_people.get(key))
+            rows = [r for r, other in same if near_number(number, other)]
             if len(same) < 20:  # enough to catch a typo; bounded for files full of one name
-                same.append((plan.row, number))
+                _remember_person(self.new_people, key, plan.row, number)
             if decided:
                 row.review_with = hits
                 continue
@@ -392,15 +445,17 @@ class PersonsHandler(RegistryHandler):
             batch = [(p.payload.data, p.payload.move) for p in creates]
             try:
                 made = actions.bulk_register(
-                    self.actor, batch, cleaned_values=[p.payload.values for p in creates]
+                    self.actor,
+                    batch,
+                    cleaned_values=[p.payload.values for p in creates],
+                    id_indexes=[p.payload.indexes for p in creates],
                 )
             except ActionError as exc:
                 raise ActionError(
                     f"{exc.message}（批次从第 {creates[0].row} 行起）", exc.field, exc.code
                 ) from exc
-            flagged = [
-                (p.payload, new) for p, new in zip(creates, made, strict=True) if p.payload.review_with
-            ]
+            # Only these few need their Person instance; ``made`` builds them on access.
+            flagged = [(p.payload, made[i]) for i, p in enumerate(creates) if p.payload.review_with]
             if flagged:
                 # Imported anyway: the possible duplicate waits in the review queue for a decision.
                 from ybss.dedupe.actions import queue_for_review
@@ -413,7 +468,9 @@ class PersonsHandler(RegistryHandler):
                 continue
             row: PersonRow = plan.payload
             person = row.person
-            assert person is not None
+            if person is None:  # gone between the check and the commit (deleted by someone else)
+                gone = f"第 {plan.row} 行：该人员记录刚被他人删除，请重新检查文件后再导入。"
+                raise ActionError(gone, "id_number", "conflict")
             try:
                 if row.changes:
                     person = actions.update_person(
@@ -426,6 +483,32 @@ class PersonsHandler(RegistryHandler):
                         actions.move_in(self.actor, person, row.move)
             except ActionError as exc:
                 raise ActionError(f"第 {plan.row} 行：{exc.message}", exc.field, exc.code) from exc
+
+
+def _pair_key(pair: tuple[str, date | None]) -> bytes:
+    name, birth = pair
+    text = f"{name}\x00{birth.toordinal() if birth else ''}"
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _remember_person(people: dict[bytes, bytes | list[bytes]], key: bytes, row: int, number: str) -> None:
+    # One person per name and birth date is the rule; a list only for the few that share them.
+    packed = row.to_bytes(4, "big") + number.encode()
+    held = people.get(key)
+    if held is None:
+        people[key] = packed
+    elif isinstance(held, bytes):
+        people[key] = [held, packed]
+    else:
+        held.append(packed)
+
+
+def _unpack_people(held: bytes | list[bytes] | None) -> list[tuple[int, str]]:
+    if held is None:
+        return []
+    return [
+        (int.from_bytes(p[:4], "big"), p[4:].decode()) for p in ([held] if isinstance(held, bytes) else held)
+    ]
 
 
 def _duplicate(message: str, value: Any, candidates: list[dict[str, Any]]) -> Any:

@@ -72,6 +72,9 @@ class Bar:
 
 class Command(BaseCommand):
     help = "批量导入：检查并导入人口、地址、房屋、单位表格（.xlsx 或 .csv）"
+    # Django's system checks import every URLconf and view, over a second before the first
+    # row; they check the deployment, not the file (``ybss check`` runs them).
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", help="persons / addresses / houses / units，或 template")

@@ -1,0 +1,119 @@
+"""ybss.core.db: bulk inserts without model instances, and long key lists as one condition."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.db import connection, transaction
+
+from ybss.addresses.models import AddressNode
+from ybss.audit.models import AuditEvent
+from ybss.core.db import in_list, insert_many, insert_rows, keyed_lookups
+from ybss.divisions.models import Division
+from ybss.people.models import Person, PersonVersion
+
+pytestmark = pytest.mark.django_db
+
+
+def _index(i: int) -> str:
+    return f"{i:064x}"
+
+
+@transaction.atomic
+def _people(n: int, start: int = 0) -> list[int]:
+    return insert_rows(
+        Person,
+        ("id_number_index", "name", "gender", "birth_date", "former_names"),
+        [
+            (_index(start + i), f"人{i}", "1", date(1990, 1, 1 + i), ("曾用名",) if i else [])
+            for i in range(n)
+        ],
+        count=n,
+        constants={"nationality": "KOR"},
+    )
+
+
+def test_insert_rows_writes_values_constants_and_defaults() -> None:
+    ids = _people(3)
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    people = list(Person.objects.filter(pk__in=ids).order_by("pk"))
+    assert [p.name for p in people] == ["人0", "人1", "人2"]
+    assert [p.birth_date for p in people] == [date(1990, 1, 1), date(1990, 1, 2), date(1990, 1, 3)]
+    assert people[0].former_names == [] and people[1].former_names == ["曾用名"]
+    assert {p.nationality for p in people} == {"KOR"}
+    # What a new instance would have: defaults, today, the time of the insert.
+    first = people[0]
+    assert first.version == 1 and first.last_confirmed == date.today() and first.phone_enc == ""
+    assert first.merged_into_id is None and first.created_at is not None and first.updated_at is not None
+
+
+def test_insert_rows_continues_the_keys_after_ordinary_saves() -> None:
+    first = _people(2)
+    other = Person.objects.create(id_number_index=_index(100), name="某", gender="2")
+    more = _people(2, start=10)
+    assert first[-1] < other.pk < more[0]
+
+
+def test_insert_rows_checks_its_arguments() -> None:
+    with transaction.atomic():
+        with pytest.raises(ValueError):
+            insert_rows(Person, ("id_number_index", "name"), [(_index(1), "某")], count=2)
+        with pytest.raises(ValueError):
+            insert_rows(Person, ("name",), [("某",)], count=1, constants={"name": "某"})
+
+
+def test_insert_many_sets_keys_and_automatic_fields() -> None:
+    people = _people(1)
+    with transaction.atomic():
+        versions = [
+            PersonVersion(person_id=people[0], version=v, action="update", changes={"fields": ["name"]})
+            for v in (2, 3)
+        ]
+        insert_many(versions)
+    assert all(v.pk and not v._state.adding and v.at is not None for v in versions)
+    stored = PersonVersion.objects.get(pk=versions[1].pk)
+    assert stored.version == 3 and stored.changes == {"fields": ["name"]} and stored.at == versions[1].at
+
+
+def test_in_list_finds_what_the_in_lookup_finds(building: AddressNode) -> None:
+    ids = _people(5)
+    keys = [_index(1), _index(3), _index(99)]
+    assert set(Person.objects.filter(in_list(Person, "id_number_index", keys))) == set(
+        Person.objects.filter(id_number_index__in=keys)
+    )
+    assert list(Person.objects.filter(in_list(Person, "id", ids[:2])).order_by("pk")) == list(
+        Person.objects.filter(pk__in=ids[:2]).order_by("pk")
+    )
+    assert not Person.objects.filter(in_list(Person, "id", [])).exists()
+    # A foreign key column, and a query that joins another table with an "id" of its own.
+    codes = [building.code]
+    assert list(AddressNode.objects.filter(in_list(AddressNode, "code", codes))) == [building]
+    assert building.parent_id is not None
+    assert AddressNode.objects.filter(in_list(AddressNode, "parent", [building.parent_id])).exists()
+    division = Division.objects.get(pk=building.division_id)
+    joined = AddressNode.objects.filter(
+        in_list(AddressNode, "id", [building.pk]), division__name=division.name
+    )
+    assert list(joined) == [building]
+    with pytest.raises(TypeError):
+        in_list(Person, "birth_date", [1])
+    with pytest.raises(TypeError):
+        in_list(AuditEvent, "targets", ["x"])
+
+
+def test_keyed_lookups_holds_only_for_its_block() -> None:
+    def seqscan() -> str | None:
+        if connection.vendor != "postgresql":
+            return None
+        with connection.cursor() as cur:
+            cur.execute("SHOW enable_seqscan")
+            return str(cur.fetchone()[0])
+
+    before = seqscan()
+    with transaction.atomic():
+        with keyed_lookups():
+            assert seqscan() == ("off" if connection.vendor == "postgresql" else None)
+            assert Person.objects.filter(in_list(Person, "id_number_index", [_index(1)])).count() == 0
+        assert seqscan() == before
+    assert seqscan() == before
