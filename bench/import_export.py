@@ -43,25 +43,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ybss_bench_import")
-# The demo county first, then the other counties and districts of 张家口市 in code order.
-COUNTIES = [
-    "130731",
-    "130702",
-    "130703",
-    "130705",
-    "130706",
-    "130708",
-    "130709",
-    "130722",
-    "130723",
-    "130724",
-    "130725",
-    "130726",
-    "130727",
-    "130728",
-    "130730",
-    "130732",
-]
+sys.path.insert(0, str(ROOT))
+from ybss.demo.region import COUNTIES, PREFECTURE  # noqa: E402  (pure: no Django set up yet)
 
 
 def main() -> None:
@@ -75,7 +58,7 @@ def main() -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        run_worker(args.worker, args.rows, args.seed, COUNTIES[: args.counties])
+        run_worker(args.worker, args.rows, args.seed, list(COUNTIES[: args.counties]))
         return
     sys.path.insert(0, str(ROOT))
     from ybss.lib.fieldcrypt import generate_index_key_string, generate_key_string
@@ -101,7 +84,7 @@ def main() -> None:
             "YBSS_FIELD_KEY": generate_key_string("b1"),
             "YBSS_INDEX_KEY": generate_index_key_string(),
             # Several counties are one prefecture's deployment: addresses are matched across all of them.
-            "YBSS_REGION": COUNTIES[0] if args.counties == 1 else COUNTIES[0][:4],
+            "YBSS_REGION": COUNTIES[0] if args.counties == 1 else PREFECTURE,
         }
         cmd = [
             sys.executable,
@@ -135,7 +118,7 @@ def write_file(path: Path, rows: int, seed: int, counties: list[str] | None = No
     from ybss.demo.population import generate
     from ybss.exchange.handlers.persons import COLUMNS, DOC_TYPES, KINDS, REASONS, RELATIONS
 
-    counties = counties or COUNTIES[:1]
+    counties = counties or list(COUNTIES[:1])
     share = -(-rows // len(counties))
     # Numbers handed out in one county are not handed out again in the next.
     taken: set[str] = set()

@@ -43,25 +43,8 @@ import timing
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ybss_bench_stats")
-# The demo county first, then the other counties and districts of 张家口市 in code order.
-COUNTIES = [
-    "130731",
-    "130702",
-    "130703",
-    "130705",
-    "130706",
-    "130708",
-    "130709",
-    "130722",
-    "130723",
-    "130724",
-    "130725",
-    "130726",
-    "130727",
-    "130728",
-    "130730",
-    "130732",
-]
+sys.path.insert(0, str(ROOT))
+from ybss.demo.region import COUNTIES, PREFECTURE  # noqa: E402  (pure: no Django set up yet)
 
 
 def main() -> None:
@@ -76,7 +59,7 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        run_worker(args.people, args.requests, args.seed, COUNTIES[: args.counties])
+        run_worker(args.people, args.requests, args.seed, list(COUNTIES[: args.counties]))
         return
     url = PG_URL if args.counties == 1 else f"{PG_URL}_{args.counties}c"
     sys.path.insert(0, str(ROOT))
@@ -92,7 +75,7 @@ def main() -> None:
         **os.environ,
         "DATABASE_URL": url,
         # Several counties are one prefecture's deployment.
-        "YBSS_REGION": "130731" if args.counties == 1 else "1307",
+        "YBSS_REGION": COUNTIES[0] if args.counties == 1 else PREFECTURE,
         "SECRET_KEY": "bench",
         "YBSS_ENV_FILE": "/nonexistent",
         # The same keys on every run, so --keep can decrypt what an earlier run wrote.
