@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 
 from ybss.linkage import cli
 from ybss.linkage.files import LinkageInputError
@@ -23,6 +24,8 @@ class Command(BaseCommand):
         cli.add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The engine forks helper processes; none of them may inherit a database connection.
+        connections.close_all()
         try:
             cli.run_persons(
                 options["input"],
