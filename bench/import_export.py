@@ -60,7 +60,6 @@ def main() -> None:
     if args.worker:
         run_worker(args.worker, args.rows, args.seed, list(COUNTIES[: args.counties]))
         return
-    sys.path.insert(0, str(ROOT))
     from ybss.lib.fieldcrypt import generate_index_key_string, generate_key_string
 
     print(
@@ -217,7 +216,6 @@ def run_import(path: Path) -> tuple[float, float, int, str]:
 
 
 def run_worker(target: str, rows: int, seed: int, counties: list[str]) -> None:
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ybss.settings")
     import django
 

@@ -62,7 +62,6 @@ def main() -> None:
         run_worker(args.people, args.requests, args.seed, list(COUNTIES[: args.counties]))
         return
     url = PG_URL if args.counties == 1 else f"{PG_URL}_{args.counties}c"
-    sys.path.insert(0, str(ROOT))
     from ybss.lib.fieldcrypt import generate_index_key_string, generate_key_string
 
     print(
@@ -114,7 +113,6 @@ def reset_pg(url: str) -> None:
 
 
 def run_worker(people: int, requests: int, seed: int, counties: list[str]) -> None:
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ybss.settings")
     import django
 

@@ -70,10 +70,11 @@ class Command(BaseCommand):
                 if not Division.objects.filter(code=code, level=Level.COUNTY).exists():
                     raise CommandError(f"--county {code}：不是县级区划代码。")
         # Numbers already given out, in this database and by the counties made below: a
-        # migrant of one county may come from another, and IDs are unique.
-        taken = taken_numbers()
+        # migrant of one county may come from another, and IDs are unique. Read (which
+        # decrypts every stored number) only when a county is actually populated.
+        taken: set[str] | None = None
         for code in counties:
-            self._county(code, target, options["seed"], taken)
+            taken = self._county(code, target, options["seed"], taken)
         for code in counties[1:]:
             self._county_jurisdictions(code)
         accounts = self._demo_users()
@@ -85,7 +86,7 @@ class Command(BaseCommand):
         self.stdout.write(f"演示账号：{DEMO_USER}")
         self.stdout.write(f"演示密码：{accounts[0][3]}")
 
-    def _county(self, code: str, target: int, seed: int, taken: set[str]) -> None:
+    def _county(self, code: str, target: int, seed: int, taken: set[str] | None) -> set[str] | None:
         county = Division.objects.get(code=code)
         started = time.perf_counter()
         if AddressNode.objects.within(code).exists():
@@ -99,7 +100,9 @@ class Command(BaseCommand):
             )
         if has_population(code):
             self.stdout.write(f"{county.name}：演示人口已存在，保留原数据。")
-            return
+            return taken
+        if taken is None:
+            taken = taken_numbers()
         # The target follows the scale asked for, even when the address base holds fewer
         # dwellings: extra renting households then make up the difference.
         with transaction.atomic():
@@ -110,6 +113,7 @@ class Command(BaseCommand):
             f"境外人员 {people.foreigners} 人、人户分离 {people.split + people.away} 人；"
             f"用时 {people.seconds:.1f} 秒）。"
         )
+        return taken
 
     def _demo_campaign(self) -> None:
         """A running collection campaign over the demo community, its work with demo-collector."""
