@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pytest
 
 from tests.access.conftest import IDS
 from tests.conftest import OTHER_TOWN, make_user
+from tests.rundates import TOMORROW, at_run_time
 from ybss.access.roles import Role
 from ybss.addresses import actions as address_actions
 from ybss.addresses.models import AddressNode
@@ -96,7 +97,7 @@ def _bad(rows: list[tuple[PersonInput, MoveIn | None]], index: int, **change: An
         (0, {"domicile_division": "999999"}, "domicile_division", "invalid"),
         (2, {"id_number": _id("19650304", "123")}, "id_number", "duplicate"),
         (3, {"kind": "castle"}, "kind", "invalid"),
-        (3, {"valid_from": date.today() + timedelta(days=1)}, "valid_from", "invalid"),
+        (3, {"valid_from": TOMORROW}, "valid_from", "invalid"),
         (3, {"permit_number": "X1", "permit_valid_to": date(2020, 1, 1)}, "permit_valid_to", "invalid"),
     ],
 )
@@ -104,7 +105,7 @@ def test_bulk_register_refuses_a_bad_row_and_writes_nothing(
     rooms: list[AddressNode], row: int, change: dict[str, Any], field: str, code: str
 ) -> None:
     rows = _family(rooms[0])
-    _bad(rows, row, **change)
+    _bad(rows, row, **at_run_time(change))
     events = AuditEvent.objects.count()
     with pytest.raises(ActionError) as info:
         actions.bulk_register(None, rows)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +8,7 @@ import pytest
 
 from tests.exchange.conftest import make_id, write_csv
 from tests.exchange.test_import_addresses import fill_template
+from tests.rundates import TOMORROW_TEXT, at_run_time
 from tests.units.conftest import credit_code, make_person, make_unit, wrong_check
 from ybss.addresses import actions as address_actions
 from ybss.addresses.models import AddressNode, Kind
@@ -196,9 +197,6 @@ def test_empty_cells_keep_what_is_stored(
     )
 
 
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
-
-
 @pytest.mark.parametrize(
     ("change", "column", "words"),
     [
@@ -211,7 +209,7 @@ TOMORROW = (date.today() + timedelta(days=1)).isoformat()
         ({"法定代表人证件号码": OUTSIDER}, "法定代表人证件号码", "找不到证件号码"),
         ({"从业人员证件号码": OUTSIDER, "入职日期": "2024-01-01"}, "从业人员证件号码", "找不到"),
         ({"从业人员证件号码": CLERK}, "入职日期", "入职日期不能为空"),
-        ({"从业人员证件号码": CLERK, "入职日期": TOMORROW}, "入职日期", "不能晚于今天"),
+        ({"从业人员证件号码": CLERK, "入职日期": TOMORROW_TEXT}, "入职日期", "不能晚于今天"),
         (
             {"从业人员证件号码": CLERK, "入职日期": "2024-05-01", "离职日期": "2024-04-01"},
             "离职日期",
@@ -229,7 +227,7 @@ def test_bad_rows_name_the_column_and_import_nothing(
     column: str,
     words: str,
 ) -> None:
-    bad = unit_row(rooms[0], "鼓楼小卖部", SHOP, **change)
+    bad = unit_row(rooms[0], "鼓楼小卖部", SHOP, **at_run_time(change))
     job = _run(_csv(tmp_path, [unit_row(building), bad]))
     assert job.status == ImportStatus.CHECKED
     problem = job.problems.get()

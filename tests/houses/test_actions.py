@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from tests.rundates import TOMORROW, at_run_time
 from ybss.addresses import actions as address_actions
 from ybss.addresses.models import AddressNode, Kind
 from ybss.audit.models import AuditEvent
@@ -65,12 +66,12 @@ def test_one_active_house_per_address(house: House, room: AddressNode) -> None:
         ({"use": "self", "floor_area": "-3"}, "floor_area"),
         ({"use": "self", "floor_area": "10000"}, "floor_area"),
         ({"use": "self", "floor_area": "很大"}, "floor_area"),
-        ({"use": "self", "last_confirmed": date.today() + timedelta(days=1)}, "last_confirmed"),
+        ({"use": "self", "last_confirmed": TOMORROW}, "last_confirmed"),
     ],
 )
 def test_bad_house_input_names_the_field(room: AddressNode, fields: dict[str, Any], field: str) -> None:
     with pytest.raises(ActionError) as err:
-        actions.create_house(None, room, **fields)
+        actions.create_house(None, room, **at_run_time(fields))
     assert err.value.field == field
     assert not House.objects.exists()
 

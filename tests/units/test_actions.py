@@ -4,6 +4,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from tests.rundates import TOMORROW, at_run_time
 from tests.units.conftest import credit_code, make_unit, wrong_check
 from ybss.addresses import actions as address_actions
 from ybss.addresses.models import AddressNode, Kind
@@ -57,13 +58,13 @@ def test_create_unit_keeps_normalized_values_version_and_audit(alice: Any, build
         ({"contact_phone": "12345"}, "contact_phone", ""),
         ({"contact_name": "a\x00b"}, "contact_name", "控制字符"),
         ({"industry": "<b>餐饮</b>"}, "industry", "不允许的字符"),
-        ({"last_confirmed": date.today() + timedelta(days=1)}, "last_confirmed", "晚于今天"),
+        ({"last_confirmed": TOMORROW}, "last_confirmed", "晚于今天"),
     ],
 )
 def test_bad_unit_input_is_refused_naming_the_field(
     building: AddressNode, fields: dict[str, Any], field: str, fragment: str
 ) -> None:
-    data = {"name": "鼓楼宾馆", "unit_type": "enterprise", **fields}
+    data = {"name": "鼓楼宾馆", "unit_type": "enterprise", **at_run_time(fields)}
     with pytest.raises(ActionError) as err:
         actions.create_unit(None, building, **data)
     assert err.value.field == field
