@@ -47,9 +47,12 @@ class Person(models.Model):
         _("证件类型"), max_length=16, choices=DocType.choices, default=DocType.RESIDENT_ID
     )
     id_number_enc = models.TextField(_("证件号码（密文）"), blank=True)
-    id_number_index = models.CharField(max_length=64, unique=True)
+    # Blind indexes are looked up whole, never by prefix: their indexes are declared in Meta,
+    # which on PostgreSQL leaves out the varchar_pattern_ops copy a field-level index adds
+    # and every insert would pay for.
+    id_number_index = models.CharField(max_length=64)
     # The 15-digit form of an old ID, when one was given, so either form finds the person.
-    id15_index = models.CharField(max_length=64, blank=True, db_index=True)
+    id15_index = models.CharField(max_length=64, blank=True)
     name = models.CharField(_("姓名"), max_length=50, db_index=True)
     former_names = models.JSONField(_("曾用名"), default=list, blank=True)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
@@ -60,6 +63,7 @@ class Person(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # indexed in Meta: a code is matched whole here, see the blind indexes
         related_name="+",
         verbose_name=_("户籍地区划"),
     )
@@ -73,7 +77,7 @@ class Person(models.Model):
         verbose_name=_("户籍地标准地址"),
     )
     phone_enc = models.TextField(_("联系电话（密文）"), blank=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_index = models.CharField(max_length=64, blank=True)
     photo = models.ImageField(_("照片"), upload_to="photos/%Y/%m/", blank=True)
     employer_text = models.CharField(_("工作单位或学校"), max_length=100, blank=True)
     # Where the person counts for jurisdiction: codes kept by the actions.
@@ -99,7 +103,13 @@ class Person(models.Model):
         verbose_name_plural = _("实有人口")
         ordering = ["id"]
         # Possible duplicates are people with the same name and birth date (imports, linkage).
-        indexes = [models.Index(fields=["name", "birth_date"], name="person_name_birth")]
+        indexes = [
+            models.Index(fields=["name", "birth_date"], name="person_name_birth"),
+            models.Index(fields=["id15_index"], name="person_id15_index"),
+            models.Index(fields=["phone_index"], name="person_phone_index"),
+            models.Index(fields=["domicile_division"], name="person_domicile_division"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["id_number_index"], name="person_id_number_unique")]
 
     def __str__(self) -> str:
         return f"person #{self.pk}"  # never the name: this string ends up in logs

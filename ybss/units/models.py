@@ -111,7 +111,8 @@ class Unit(models.Model):
     )
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone_enc = models.TextField(_("联系电话（密文）"), blank=True)
-    contact_phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    # Looked up whole, never by prefix: indexed in Meta, without PostgreSQL's pattern-ops copy.
+    contact_phone_index = models.CharField(max_length=64, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     last_confirmed = models.DateField(_("最近核实日期"), default=date.today)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -131,6 +132,7 @@ class Unit(models.Model):
                 name="unit_credit_code_unique_among_active",
             )
         ]
+        indexes = [models.Index(fields=["contact_phone_index"], name="unit_contact_phone_index")]
 
     def __str__(self) -> str:
         return self.name
