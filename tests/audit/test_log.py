@@ -115,3 +115,17 @@ def test_postgresql_refuses_update_and_delete(sql: str) -> None:
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         _raw(sql, [])
     assert log.verify().ok
+
+
+@pytest.mark.parametrize("count", [1, 50, 51, 3000])
+def test_every_target_of_an_event_is_indexed_small_or_bulk(count: int) -> None:
+    """An event naming many records (a bulk import) takes the bulk path; both must index all."""
+    keys = [f"P{i:05d}" for i in range(count)]
+    with transaction.atomic():
+        event = log.record(
+            None, Action.IMPORT, targets=[("person", k) for k in reversed(keys)], actor_name="t"
+        )
+    rows = AuditTarget.objects.filter(event_id=event.pk).order_by("key")
+    assert [(r.kind, r.key) for r in rows] == [("person", k) for k in keys]
+    assert AuditEvent.objects.get(pk=event.pk).targets == [f"person:{k}" for k in keys]
+    assert log.verify().ok

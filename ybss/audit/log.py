@@ -8,7 +8,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ybss.core.db import insert_many
+from ybss.core.db import insert_rows
 from ybss.lib import hashchain
 
 from .context import client_ip
@@ -80,7 +80,9 @@ def record(
     event._state.adding = False
     if len(pairs) > 50:
         # A bulk import names thousands of records in one event.
-        insert_many([AuditTarget(event=event, kind=kind, key=key) for kind, key in pairs])
+        insert_rows(
+            AuditTarget, ["kind", "key"], pairs, count=len(pairs), constants={"event_id": event.pk}
+        )
     elif pairs:
         _run_insert(_targets_insert(pairs, str(int(event.pk))), returning=False)
     with connection.cursor() as cur:

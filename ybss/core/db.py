@@ -256,10 +256,12 @@ def _new_value(field: Field[Any, Any]) -> Any:
 
 def _reserve_ids(cur: Any, vendor: str, table: str, column: str, count: int) -> list[int]:
     if vendor == "postgresql":
-        # One row holding an array: a thousand result rows cost more to send and read than the
-        # sequence does to hand out the numbers.
+        # The sequence is looked up once: as an argument of nextval() the catalogue lookup
+        # ran again for every number. One row holding an array: a thousand result rows cost
+        # more to send and read than the sequence does to hand out the numbers.
         cur.execute(
-            "SELECT array_agg(nextval(pg_get_serial_sequence(%s, %s))) FROM generate_series(1, %s)",
+            "SELECT array_agg(nextval(s.seq)) FROM "
+            "(SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) s, generate_series(1, %s)",
             [table, column, count],
         )
         return list(cur.fetchone()[0])
