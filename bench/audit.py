@@ -9,8 +9,9 @@ template) with and without the protection layer, in the same run:
   same record stored in clear (tests/testapp/bench_views.py);
 - a page of 50 masked rows: decrypting 100 values to mask them, against the same page
   stored in clear.
-Both sides are scoped to the user's jurisdiction the same way: scoping is access control,
-not auditing or encryption. The two sides alternate request by request.
+Both sides pass the same login and capability guard and are scoped to the user's
+jurisdiction the same way: that is access control, not auditing or encryption. The two
+sides alternate request by request.
 Target: under 20% added to the median latency. Uses the test-only Resident model
 (tests/testapp), which is what the person registry will look like.
 """

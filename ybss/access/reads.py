@@ -80,15 +80,16 @@ def _limits() -> list[tuple[int, int]]:
     return [(60, settings.YBSS_READS_PER_MINUTE), (3600, settings.YBSS_READS_PER_HOUR)]
 
 
-def _recent_reads(user: Any, lock_head: bool = False) -> tuple[dict[str, int], tuple[int, str] | None]:
+def _recent_reads(user: Any) -> tuple[dict[str, int], tuple[int, str] | None]:
     """The user's recent sensitive reads, counted for every rate window and for the
-    many-full-reads flag in one query: this runs before every sensitive read.
+    many-full-reads flag in one query, together with the audit chain's head, locked.
+    This runs before every sensitive read, inside the transaction that writes its row.
 
     The statement is written out rather than built with ``aggregate``: the database
     answers it from the covering index in tens of microseconds, and building it through
-    the ORM took fifty times as long. With ``lock_head`` (PostgreSQL, inside the
-    request's transaction) the same statement also locks and reads the audit chain's
-    head, which the audit write then uses: one round trip fewer on every full read.
+    the ORM took fifty times as long. Reading the head in the same statement saves the
+    audit write a round trip. PostgreSQL locks the head row (``FOR UPDATE``); SQLite
+    needs no row lock, because its transactions begin IMMEDIATE, holding the write lock.
     """
     now = timezone.now()
     flag_window = settings.YBSS_FLAG_WINDOW_MINUTES * 60
@@ -110,35 +111,28 @@ def _recent_reads(user: Any, lock_head: bool = False) -> tuple[dict[str, int], t
     params: list[Any] = [since(s) for s in windows]
     params += [str(Action.VIEW_FULL), since(flag_window), user.pk, since(longest), str(Outcome.OK)]
     params += [str(a) for a in SENSITIVE_ACTIONS]
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     head: tuple[int, str] | None = None
     with connection.cursor() as cur:
-        row = None
-        if lock_head:
-            cur.execute(
-                f"SELECT c.*, h.seq, h.hash FROM ({sql}) AS c CROSS JOIN "  # noqa: S608
-                f"(SELECT seq, hash FROM {qn(AuditHead._meta.db_table)} WHERE id = 1 FOR UPDATE) AS h",
-                params,
-            )
-            row = cur.fetchone()
-            if row is not None:
-                head, row = (int(row[-2]), str(row[-1])), row[:-2]
-        if row is None:  # not asked to lock, or a log with no head row yet
-            cur.execute(sql, params)
-            row = cur.fetchone()
+        cur.execute(
+            f"SELECT c.*, h.seq, h.hash FROM ({sql}) AS c LEFT JOIN "  # noqa: S608
+            f"(SELECT seq, hash FROM {qn(AuditHead._meta.db_table)} WHERE id = 1{lock}) AS h ON 1 = 1",
+            params,
+        )
+        row = cur.fetchone()
+    if row[-2] is not None:  # a log with no head row yet: the audit write creates it
+        head = (int(row[-2]), str(row[-1]))
     out = {f"w{seconds}": int(n) for seconds, n in zip(windows, row, strict=False)}
     out["full_reads"] = int(row[len(windows)])
     return out, head
 
 
-def _check_rate(user: Any, counts: dict[str, int], head: tuple[int, str] | None = None) -> None:
+def _exceeded(counts: dict[str, int]) -> int | None:
+    """The window (seconds) whose limit this read would pass, if any."""
     for seconds, allowed in _limits():
         if counts[f"w{seconds}"] >= allowed:
-            with transaction.atomic():
-                log.record(
-                    user, Action.RATE_LIMITED, outcome=Outcome.DENIED, extra={"window": seconds}, head=head
-                )
-                _flag_repeated_limits(user)
-            raise RateLimited(retry_after=seconds if seconds == 60 else 300)
+            return seconds
+    return None
 
 
 def sensitive_read(
@@ -151,22 +145,28 @@ def sensitive_read(
 ) -> None:
     """Authorise and record one sensitive read; raises PermissionDenied or RateLimited."""
     require(user, CAPABILITY_FOR[action])
-    lock_head = connection.vendor == "postgresql" and connection.in_atomic_block
-    counts, head = _recent_reads(user, lock_head)
-    _check_rate(user, counts, head)
     # No savepoint of its own: if the audit row cannot be written, the whole request's
-    # transaction is undone with it, which is what must happen.
+    # transaction is undone with it, which is what must happen. A refusal is recorded
+    # and committed before RateLimited is raised, outside the block.
     with transaction.atomic(savepoint=False):
-        log.record(
-            user,
-            action,
-            targets=targets,
-            reason_code=purpose.code,
-            reason_text=purpose.text,
-            extra=extra,
-            head=head,
-        )
-        _detect(user, action, counts["full_reads"])
+        counts, head = _recent_reads(user)
+        window = _exceeded(counts)
+        if window is not None:
+            log.record(user, Action.RATE_LIMITED, outcome=Outcome.DENIED, extra={"window": window}, head=head)
+            _flag_repeated_limits(user)
+        else:
+            log.record(
+                user,
+                action,
+                targets=targets,
+                reason_code=purpose.code,
+                reason_text=purpose.text,
+                extra=extra,
+                head=head,
+            )
+            _detect(user, action, counts["full_reads"])
+    if window is not None:
+        raise RateLimited(retry_after=window if window == 60 else 300)
 
 
 def _detect(user: Any, action: str, full_reads_before: int) -> None:
