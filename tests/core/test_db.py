@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -26,7 +26,7 @@ def _people(n: int, start: int = 0) -> list[int]:
         Person,
         ("id_number_index", "name", "gender", "birth_date", "former_names"),
         [
-            (_index(start + i), f"人{i}", "1", date(1990, 1, 1 + i), ("曾用名",) if i else [])
+            (_index(start + i), f"人{i}", "1", date(1990, 1, 1) + timedelta(days=i), ("曾用名",) if i else [])
             for i in range(n)
         ],
         count=n,
@@ -46,6 +46,16 @@ def test_insert_rows_writes_values_constants_and_defaults() -> None:
     first = people[0]
     assert first.version == 1 and first.last_confirmed == date.today() and first.phone_enc == ""
     assert first.merged_into_id is None and first.created_at is not None and first.updated_at is not None
+
+
+@pytest.mark.parametrize("n", [1, 19, 20, 21, 47])
+def test_insert_rows_writes_every_row_once_in_order_however_they_group(n: int) -> None:
+    """SQLite inserts several rows a statement; a batch that does not divide evenly must
+    still land whole, each row under its own key."""
+    ids = _people(n)
+    stored = dict(Person.objects.filter(pk__in=ids).values_list("pk", "id_number_index"))
+    assert len(ids) == n == len(stored)
+    assert [stored[pk] for pk in ids] == [_index(i) for i in range(n)]
 
 
 def test_insert_rows_continues_the_keys_after_ordinary_saves() -> None:

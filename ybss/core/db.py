@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
@@ -241,10 +242,41 @@ def insert_rows(
                     for record in batch:
                         copy.write_row(record)
             else:
-                cur.executemany(sql, batch)
+                _insert_grouped(cur, sql, marks, batch)
         if next(source, None) is not None:
             raise ValueError("insert_rows: more rows than count")
     return ids
+
+
+# SQLite: rows per INSERT statement. Each statement's execution has a fixed cost, which
+# triggers pay again (the name-character index on people_person); within the
+# 999-parameter limit of older SQLite builds.
+_ROWS_PER_STATEMENT = 20
+_SQLITE_MAX_PARAMS = 999
+
+
+class TextJSONEncoder(json.JSONEncoder):
+    """JSON with characters as themselves, not ``\\u5f20`` escapes. PostgreSQL's jsonb keeps
+    characters either way; SQLite stores the text as given, and a LIKE over it (former
+    names in the name search) must see 张, not its escape."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
+
+
+def _insert_grouped(cur: Any, sql: str, marks: str, batch: list[tuple[Any, ...]]) -> None:
+    """``executemany`` of ``sql`` (one row of ``marks``) over ``batch``, several rows a statement."""
+    width = len(batch[0]) if batch else 1
+    per = max(1, min(_ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMS // width))
+    whole = len(batch) - len(batch) % per
+    if per > 1 and whole:
+        grouped = sql + f", ({marks})" * (per - 1)
+        cur.executemany(
+            grouped, [tuple(v for row in batch[i : i + per] for v in row) for i in range(0, whole, per)]
+        )
+    if whole < len(batch):
+        cur.executemany(sql, batch[whole:])
 
 
 def _new_value(field: Field[Any, Any]) -> Any:

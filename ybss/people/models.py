@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ybss.access import crypto
 from ybss.addresses.models import AddressNode
+from ybss.core.db import TextJSONEncoder
 from ybss.divisions.models import Division
 
 ID_NUMBER = crypto.ProtectedField("people.Person", "id_number")
@@ -53,8 +54,8 @@ class Person(models.Model):
     id_number_index = models.CharField(max_length=64)
     # The 15-digit form of an old ID, when one was given, so either form finds the person.
     id15_index = models.CharField(max_length=64, blank=True)
-    name = models.CharField(_("姓名"), max_length=50, db_index=True)
-    former_names = models.JSONField(_("曾用名"), default=list, blank=True)
+    name = models.CharField(_("姓名"), max_length=50)
+    former_names = models.JSONField(_("曾用名"), default=list, blank=True, encoder=TextJSONEncoder)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     nationality = models.CharField(_("国籍"), max_length=3, default="CHN")
@@ -80,9 +81,9 @@ class Person(models.Model):
     phone_index = models.CharField(max_length=64, blank=True)
     photo = models.ImageField(_("照片"), upload_to="photos/%Y/%m/", blank=True)
     employer_text = models.CharField(_("工作单位或学校"), max_length=100, blank=True)
-    # Where the person counts for jurisdiction: codes kept by the actions.
-    residence_code = models.CharField(max_length=64, blank=True, db_index=True)
-    domicile_code = models.CharField(max_length=64, blank=True, db_index=True)
+    # Where the person counts for jurisdiction: codes kept by the actions, matched by prefix.
+    residence_code = models.CharField(max_length=64, blank=True)
+    domicile_code = models.CharField(max_length=64, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     last_confirmed = models.DateField(_("最近核实日期"), default=date.today)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -94,6 +95,7 @@ class Person(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # a partial index in Meta: almost every person has none
         related_name="merged_records",
         verbose_name=_("已合并到"),
     )
@@ -103,7 +105,17 @@ class Person(models.Model):
         verbose_name_plural = _("实有人口")
         ordering = ["id"]
         # Possible duplicates are people with the same name and birth date (imports, linkage).
+        # On PostgreSQL the name and the two codes are "C"-collated (migrations 0002 and 0008),
+        # so these plain indexes also serve prefix searches (LIKE '130731100%', names starting
+        # with 王) without the varchar_pattern_ops copies a field-level index would add to
+        # every insert.
         indexes = [
+            models.Index(fields=["name"], name="person_name"),
+            models.Index(fields=["residence_code"], name="person_residence_code"),
+            models.Index(fields=["domicile_code"], name="person_domicile_code"),
+            models.Index(
+                fields=["merged_into"], name="person_merged_into", condition=Q(merged_into__isnull=False)
+            ),
             models.Index(fields=["name", "birth_date"], name="person_name_birth"),
             models.Index(fields=["id15_index"], name="person_id15_index"),
             models.Index(fields=["phone_index"], name="person_phone_index"),
@@ -142,7 +154,8 @@ class PersonVersion(models.Model):
     """One change to a person: who, when, which fields and why. Identifiers are noted
     as changed, never copied here in clear."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="versions")
+    # Unindexed alone: the (person, version) constraint's index leads with it.
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="versions", db_index=False)
     version = models.PositiveIntegerField()
     action = models.CharField(_("操作"), max_length=24)
     changes = models.JSONField(_("变更内容"), default=dict)
@@ -199,8 +212,13 @@ class Residence(models.Model):
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, related_name="residences", verbose_name=_("人员")
     )
+    # Unindexed alone: residence_address_current (address, valid_to) leads with it.
     address = models.ForeignKey(
-        AddressNode, on_delete=models.PROTECT, related_name="residences", verbose_name=_("居住地址")
+        AddressNode,
+        on_delete=models.PROTECT,
+        related_name="residences",
+        verbose_name=_("居住地址"),
+        db_index=False,
     )
     valid_from = models.DateField(_("起居日期"))
     valid_to = models.DateField(_("离开日期"), null=True, blank=True)

@@ -50,11 +50,13 @@ def people_in_scope(user: Any) -> QuerySet[Person]:
 
 # The expression of the PostgreSQL character index on names (people migration 0005).
 NAME_CHARS = """string_to_array(lower((name::text || coalesce(former_names::text, '')) COLLATE "C"), NULL)"""
+# SQLite keeps the same characters in a table of their own, filled by triggers (people migration 0007).
+SQLITE_NAME_CHARS = "SELECT person_id FROM people_person_name_chars WHERE ch = %s"
 
 
 def name_matches(people: QuerySet[Person], q: str) -> QuerySet[Person]:
     """Names that start with ``q`` when there are any (an index serves that), else names
-    or former names that contain it (a scan of the jurisdiction)."""
+    or former names that contain it (narrowed by the names' characters where it can be)."""
     if connection.vendor == "sqlite":
         # SQLite never uses an index for Django's LIKE … ESCAPE; a range is the same test.
         prefix = Q(name__gte=q, name__lt=q + "\U0010ffff")
@@ -64,15 +66,27 @@ def name_matches(people: QuerySet[Person], q: str) -> QuerySet[Person]:
     if starting.exists():
         return starting
     containing = people.filter(Q(name__contains=q) | Q(former_names__icontains=q))
-    if connection.vendor == "postgresql" and all(c.isascii() or c.lower() == c.upper() for c in q):
-        # The character index (people migration 0005) narrows the scan to people whose
-        # names hold every character of q. Only for text whose letters are ASCII or have no
-        # case: the index lowers ASCII alone, and former names match regardless of case.
-        # A subquery of its own, so the outer query may alias or join people_person freely.
-        chars = sorted(set(q.lower()))
-        holding = RawSQL(f"SELECT id FROM people_person WHERE {NAME_CHARS} @> %s::text[]", (chars,))  # noqa: S608, S611
-        containing = containing.filter(pk__in=holding)
-    return containing
+    holding = _holding_characters(q)
+    return containing if holding is None else containing.filter(pk__in=holding)
+
+
+def _holding_characters(q: str) -> RawSQL | None:
+    """The people whose names and former names hold every character of ``q``, from the
+    character index (migrations 0005 and 0007), when it can answer for ``q``: the LIKE
+    after it keeps those with the text itself, so it must never leave one of them out.
+
+    Only for text whose letters are ASCII or have no case: the index lowers ASCII alone
+    (as SQLite's LIKE folds it), and former names match regardless of case.
+    Each a subquery of its own, so the outer query may alias or join people_person freely.
+    """
+    if not q or not all(c.isascii() or c.lower() == c.upper() for c in q):
+        return None
+    chars = sorted(set(q.lower()))
+    if connection.vendor == "postgresql":
+        return RawSQL(f"SELECT id FROM people_person WHERE {NAME_CHARS} @> %s::text[]", (chars,))  # noqa: S608, S611
+    if connection.vendor == "sqlite":
+        return RawSQL(" INTERSECT ".join([SQLITE_NAME_CHARS] * len(chars)), tuple(chars))  # noqa: S611
+    return None
 
 
 def search_people(user: Any, q: str) -> QuerySet[Person]:
