@@ -319,3 +319,14 @@ def test_migration_rewrites_escaped_former_names(alice: User, building: AddressN
     assert _names(alice, "四海") == []
     migration.rewrite_escaped(None, SimpleNamespace(connection=connection))
     assert _names(alice, "四海") == ["王小明"]
+
+
+def test_contains_search_works_inside_another_query(alice: User, building: AddressNode) -> None:
+    """Used as a subquery (an export, a count) its tables are renamed; the character
+    condition must follow them."""
+    from ybss.people.models import Person
+
+    _varied_register(building)
+    direct = set(name_matches(people_in_scope(alice), "伟").values_list("pk", flat=True))
+    nested = Person.objects.filter(pk__in=name_matches(people_in_scope(alice), "伟").values("pk"))
+    assert direct and set(nested.values_list("pk", flat=True)) == direct

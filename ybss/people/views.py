@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -67,25 +67,47 @@ def name_matches(people: QuerySet[Person], q: str) -> QuerySet[Person]:
         return starting
     containing = people.filter(Q(name__contains=q) | Q(former_names__icontains=q))
     holding = _holding_characters(q)
-    return containing if holding is None else containing.filter(pk__in=holding)
+    return containing if holding is None else containing.filter(holding)
 
 
-def _holding_characters(q: str) -> RawSQL | None:
+class _HoldsCharacters(Func):
+    """PostgreSQL: the person's name and former names hold every one of ``chars``, written as
+    the character index's expression (migration 0005) so that the index answers it, on the
+    outer query's own columns: as a subquery it joined people_person to itself, a key lookup
+    for each of thousands of holders of a common character."""
+
+    output_field = BooleanField()
+
+    def __init__(self, chars: list[str]) -> None:
+        super().__init__(F("name"), F("former_names"))
+        self.chars = chars
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:  # type: ignore[override]
+        (name, name_params), (former, former_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        sql = NAME_CHARS.replace("name::text", f"{name}::text").replace(
+            "former_names::text", f"{former}::text"
+        )
+        return f"{sql} @> %s::text[]", (*name_params, *former_params, self.chars)
+
+
+def _holding_characters(q: str) -> Q | None:
     """The people whose names and former names hold every character of ``q``, from the
     character index (migrations 0005 and 0007), when it can answer for ``q``: the LIKE
     after it keeps those with the text itself, so it must never leave one of them out.
 
     Only for text whose letters are ASCII or have no case: the index lowers ASCII alone
     (as SQLite's LIKE folds it), and former names match regardless of case.
-    Each a subquery of its own, so the outer query may alias or join people_person freely.
     """
     if not q or not all(c.isascii() or c.lower() == c.upper() for c in q):
         return None
     chars = sorted(set(q.lower()))
     if connection.vendor == "postgresql":
-        return RawSQL(f"SELECT id FROM people_person WHERE {NAME_CHARS} @> %s::text[]", (chars,))  # noqa: S608, S611
+        return Q(_HoldsCharacters(chars))
     if connection.vendor == "sqlite":
-        return RawSQL(" INTERSECT ".join([SQLITE_NAME_CHARS] * len(chars)), tuple(chars))  # noqa: S611
+        # A subquery of its own over the character table, so the outer query may alias freely.
+        return Q(pk__in=RawSQL(" INTERSECT ".join([SQLITE_NAME_CHARS] * len(chars)), tuple(chars)))  # noqa: S611
     return None
 
 
