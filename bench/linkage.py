@@ -1,7 +1,17 @@
-"""Person linkage: quality, time and memory next to Splink, on the same generated data.
+"""Record linkage: quality, time and memory next to a baseline, on the same generated data.
 
-    .venv/bin/python bench/linkage.py [--sizes 100000,1000000] [--seed 1] [--workdir DIR]
+    .venv/bin/python bench/linkage.py [--kind persons|units|addresses] [--sizes 100000,1000000]
+                                      [--seed 1] [--workdir DIR] [--region 13]
                                       [--splink-python PATH] [--no-splink]
+
+Persons (the default) are compared with Splink; units and addresses with the
+naive way of finding duplicates, exact grouping on a normalized key, in the
+same run (see :data:`BASELINES`): for units the valid credit code, else the
+normalized name and address text; for addresses the address engine's
+normalized text, and its canonical key. Those run in a child process too, so
+their time and memory are measured the same way. Units and addresses are
+linked with ``--default-region`` (河北, 13, by default: the generated records
+are all in 河北 and a provincial deployment would say so).
 
 For every size it generates noisy person records with known truth
 (:mod:`ybss.linkage.generate`), runs ``python -m ybss.linkage persons`` in a
@@ -22,6 +32,7 @@ seconds: they are what to compare when the load changes between runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import subprocess
@@ -98,7 +109,7 @@ def show(run: Run, baseline: Run | None) -> None:
     if baseline is not None:
         ratio = f"  {baseline.wall / run.wall:5.1f}× faster (wall), {baseline.cpu / run.cpu:5.1f}× (CPU)"
     print(
-        f"  {run.label:<22} P {run.precision:.5f}  R {run.recall:.5f}  F1 {run.f1:.5f}  "
+        f"  {run.label:<33} P {run.precision:.5f}  R {run.recall:.5f}  F1 {run.f1:.5f}  "
         f"wall {run.wall:7.1f} s  CPU {run.cpu:7.1f} s  peak {run.peak_mb:7.0f} MB{ratio}"
     )
 
@@ -273,20 +284,142 @@ def _iso(ordinal: int) -> str:
     return date.fromordinal(ordinal).isoformat()
 
 
+# --- units and addresses --------------------------------------------------------
+
+# The naive baselines of each kind: what a data administrator does in a spreadsheet.
+BASELINES = {
+    "units": ("code or name+address",),
+    "addresses": ("normalized text", "canonical key"),
+}
+
+
+def bench_kind(kind: str, size: int, seed: int, workdir: Path, region: str) -> None:
+    if kind == "units":
+        from ybss.linkage.generate_units import describe, generate
+    else:
+        from ybss.linkage.generate_addresses import describe, generate  # type: ignore[assignment]
+
+    data = workdir / f"{kind}-{size}-{seed}.csv"
+    truth = workdir / f"{kind}-truth-{size}-{seed}.csv"
+    if data.exists() and truth.exists():
+        print(f"\n{size:,} {kind}: reusing {data}")
+    else:
+        started = time.perf_counter()
+        stats = generate(size, data, seed=seed, truth=truth)
+        print(f"\n{describe(stats)}, generated in {time.perf_counter() - started:.1f} s")
+
+    for name in BASELINES[kind]:
+        out = workdir / f"{kind}-baseline-{name.replace(' ', '_').replace('+', '_')}-{size}.csv"
+        log = workdir / f"{kind}-baseline-{size}.log"
+        argv = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--baseline-child",
+            kind,
+            name,
+            str(data),
+            str(out),
+        ]
+        wall, cpu, peak, status = run_child([*argv, "--region", region], log)
+        if status != 0:
+            raise SystemExit(f"baseline {name} failed, see {log}")
+        show(Run(f"baseline: {name}", wall, cpu, peak, *pairwise(out, truth)), None)
+
+    out = workdir / f"{kind}-clusters-{size}.csv"
+    log = workdir / f"{kind}-ybss-{size}.log"
+    argv = [
+        sys.executable,
+        "-m",
+        "ybss.linkage",
+        kind,
+        str(data),
+        "--out",
+        str(out),
+        "--default-region",
+        region,
+    ]
+    wall, cpu, peak, status = run_child(argv, log)
+    if status != 0:
+        raise SystemExit(f"ybss.linkage failed, see {log}")
+    show(Run("ybss.linkage", wall, cpu, peak, *pairwise(out, truth)), None)
+    print(f"  load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1/5/15 min) at the end")
+
+
+def baseline_child(kind: str, name: str, data: str, out: str, region: str) -> None:
+    """Group records on one exact key; a record without a key is alone."""
+    from ybss.addressing import canonical_key, normalize, parse
+    from ybss.linkage import fields as F
+    from ybss.linkage import units as U
+    from ybss.linkage.addresses import COLUMNS as ADDRESS_COLUMNS
+    from ybss.linkage.files import read_columns
+
+    columns = U.COLUMNS if kind == "units" else ADDRESS_COLUMNS
+    keys: list[tuple[str, str]] = []
+    for _, batch in read_columns(data, warn=print, columns=columns):
+        if kind == "units":
+            for rid, unit_name, code, address in zip(*batch[:4], strict=True):
+                parsed = U.parse_credit_code(code)
+                if parsed.status == U.CODE_VALID:
+                    keys.append((rid, "code:" + parsed.text))
+                elif unit_name and address:
+                    keys.append(
+                        (rid, F.normalize_name(unit_name) + "|" + normalize(address).replace(" ", ""))
+                    )
+                else:
+                    keys.append((rid, ""))
+        elif name == "normalized text":
+            keys += [(rid, normalize(a).replace(" ", "")) for rid, a in zip(batch[0], batch[1], strict=True)]
+        else:
+            seen: dict[str, str] = {}
+            for rid, a in zip(batch[0], batch[1], strict=True):
+                key = seen.get(a)
+                if key is None:
+                    key = seen[a] = canonical_key(parse(a, region)) if a.strip() else ""
+                keys.append((rid, key))
+    first: dict[str, str] = {}
+    for rid, key in keys:
+        if key and (key not in first or rid < first[key]):
+            first[key] = rid
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(("record_id", "cluster_id"))
+        w.writerows((rid, first[key] if key else rid) for rid, key in keys)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kind", choices=("persons", "units", "addresses"), default="persons")
+    parser.add_argument("--region", default="13", help="--default-region for units and addresses")
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated record counts")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", help="keep generated files here (and reuse them)")
     parser.add_argument("--splink-python", help="an interpreter with splink installed")
     parser.add_argument("--no-splink", action="store_true")
     parser.add_argument("--splink-child", nargs=2, metavar=("DATA", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--baseline-child", nargs=4, metavar=("KIND", "NAME", "DATA", "OUT"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.splink_child:
         splink_child(*args.splink_child)
         return
+    if args.baseline_child:
+        kind, name, data, out = args.baseline_child
+        baseline_child(kind, name, data, out, args.region)
+        return
 
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    if args.kind != "persons":
+        print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at start")
+        with contextlib.ExitStack() as stack:
+            if args.workdir:
+                workdir = Path(args.workdir)
+                workdir.mkdir(parents=True, exist_ok=True)
+            else:
+                workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ybss-linkage-bench-")))
+            for size in sizes:
+                bench_kind(args.kind, size, args.seed, workdir, args.region)
+        return
     if args.no_splink:
         splink, why = None, "--no-splink"
     else:

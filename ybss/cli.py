@@ -18,7 +18,7 @@ COMMANDS = {
     "demo": "生成涿鹿县演示数据和演示账号（--seed、--scale）",
     "address": "标准地址维护：新建街路巷、门牌、楼栋，按规则生成户室，更名、合并",
     "import": "批量导入人口、地址、房屋、单位表格（先检查后导入；template 下载模板）",
-    "link": "人员记录关联：找出同一人的重复记录（link persons INPUT --out CLUSTERS.csv）",
+    "link": "记录关联：重复的人员、单位、地址（link persons|units|addresses INPUT --out CLUSTERS.csv）",
     "dedupe": "重复核查：扫描疑似重复人员，放入核查队列（dedupe persons [--jurisdiction X] [--full]）",
     "stats": "统计：stats refresh 重新计算统计数（建议定时运行）",
     "createsuperuser": "创建系统管理员账号",

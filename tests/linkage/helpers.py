@@ -20,3 +20,11 @@ def make_id(birth: str, sequence: str, county: str = COUNTY) -> str:
 def table(*rows: tuple[str, ...]) -> PersonTable:
     """Rows of (record_id, name, id_number, gender, birth_date, phone, address), missing ones empty."""
     return build_table([row + ("",) * (7 - len(row)) for row in rows], today=TODAY)
+
+
+def make_code(body: str = "MA0C1234", kind: str = "91", county: str = COUNTY) -> str:
+    """A valid 统一社会信用代码: ``make_code("MA0C1234")`` for a company registered in 涿鹿县."""
+    from ybss.lib import credit_code
+
+    first17 = kind + county + body + credit_code.org_check_char(body)
+    return first17 + credit_code.credit_check_char(first17)

@@ -1,8 +1,9 @@
-"""Record linkage for persons: find the records of one person, never join two.
+"""Record linkage: find the records of one person, never join two.
 
 Pure Python with no Django import, so that batch jobs, the command line and
 the benchmark can run it alone; the registry calls it through thin adapters.
-See ``docs/linkage.md`` for how it works and what it measures.
+Units and addresses are linked by :mod:`.units` and :mod:`.addresses` (on
+:mod:`.core`). See ``docs/linkage.md`` for how it works and what it measures.
 
 >>> table = build_table([
 ...     ("a", "張偉", "130731199001011231", "", "", "13812345678", ""),

@@ -15,7 +15,7 @@ score, ties broken by the records' ids, and both are properties of the pair.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 # A cluster's constraint: 0 = no number known, a positive int = that one
 # number, a frozenset = one of these numbers.
@@ -105,6 +105,66 @@ class ConstrainedUnionFind:
         return True
 
 
+class LabelledUnionFind(ConstrainedUnionFind):
+    """The number constraint of :class:`ConstrainedUnionFind`, and labels that must not differ.
+
+    A label says what a record is in a way no typo is expected to change: a
+    unit's head office or one of its branches, an address's door or room
+    number. Each kind of label is one value per record, 0 when unknown; a
+    cluster takes the non-zero value of any of its records, and two clusters
+    with different non-zero values of one kind are never joined. After a
+    refusal, :attr:`refused_by` names the label (or the number) that refused.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        numbers: array[int],
+        candidates: dict[int, tuple[int, ...]],
+        labels: Sequence[tuple[str, Sequence[int]]],
+        *,
+        number_name: str,
+    ) -> None:
+        super().__init__(n, numbers, candidates)
+        self.label_names = [name for name, _ in labels]
+        self.labels = [array("q", values) for _, values in labels]
+        self.number_name = number_name
+        self.refused_by = ""
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        for name, label in zip(self.label_names, self.labels, strict=True):
+            x, y = label[ra], label[rb]
+            if x and y and x != y:
+                self.refused += 1
+                self.refused_by = name
+                return False
+        if not super().union(ra, rb):
+            self.refused_by = self.number_name
+            return False
+        root = self.find(ra)
+        for label in self.labels:
+            # Both non-zero means both equal: whichever root survived keeps the value.
+            label[root] = label[ra] or label[rb]
+        return True
+
+
+def labels_agree(labels: Sequence[Sequence[int]], records: Iterable[int]) -> bool:
+    """Whether ``records`` could all be one cluster as far as ``labels`` go (no kind with two values)."""
+    members = list(records)
+    for label in labels:
+        seen = 0
+        for i in members:
+            value = label[i]
+            if value:
+                if seen and value != seen:
+                    return False
+                seen = value
+    return True
+
+
 def _meet(x: Constraint, y: Constraint) -> Constraint | None:
     """The numbers both constraints allow, or None when there are none."""
     if not x:
@@ -135,3 +195,36 @@ def cluster_pairs(
     uf = ConstrainedUnionFind(n, numbers, candidates)
     joined = [uf.union(a, b) for a, b in pairs]
     return uf, joined
+
+
+class DuplicateRecordId(ValueError):
+    """Two records share a record id; ``first`` and ``second`` are their numbers in input order."""
+
+    def __init__(self, first: int, second: int, record_id: str) -> None:
+        super().__init__(f"record_id {record_id!r} occurs twice")
+        self.first, self.second, self.record_id = first, second, record_id
+
+
+def check_unique_ids(record_id: Sequence[str]) -> None:
+    """Raise :class:`DuplicateRecordId` for the first record id that occurs twice."""
+    if len(set(record_id)) != len(record_id):
+        seen_at: dict[str, int] = {}
+        for i, rid in enumerate(record_id):
+            if rid in seen_at:
+                raise DuplicateRecordId(seen_at[rid], i, rid)
+            seen_at[rid] = i
+
+
+def representatives(roots: Sequence[int], record_id: Sequence[str], slots: int | None = None) -> array[int]:
+    """For every record, the record with the smallest id among those of its root.
+
+    ``roots[i]`` is the root of record ``i``, below ``slots`` (the number of
+    records unless given): the cluster id of a record is then
+    ``record_id[representative[i]]``, which does not depend on input order.
+    """
+    best = array("i", [-1]) * (len(roots) if slots is None else slots)
+    for i, root in enumerate(roots):
+        b = best[root]
+        if b < 0 or record_id[i] < record_id[b]:
+            best[root] = i
+    return array("i", [best[root] for root in roots])

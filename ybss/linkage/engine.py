@@ -39,7 +39,8 @@ from typing import Any
 
 from . import fields as F
 from . import scoring as S
-from .cluster import ConstrainedUnionFind
+from .cluster import ConstrainedUnionFind, check_unique_ids, representatives
+from .cluster import DuplicateRecordId as DuplicateRecordId  # where callers have always found it
 from .parallel import gc_paused, map_chunks
 
 Progress = Callable[[str], None]
@@ -803,14 +804,6 @@ def _bigram_dice(a: str, b: str) -> float:
     return 2 * len(ga & gb) / (len(ga) + len(gb))
 
 
-class DuplicateRecordId(ValueError):
-    """Two records share a record id; ``first`` and ``second`` are their numbers in input order."""
-
-    def __init__(self, first: int, second: int, record_id: str) -> None:
-        super().__init__(f"record_id {record_id!r} occurs twice")
-        self.first, self.second, self.record_id = first, second, record_id
-
-
 @dataclass
 class Linkage:
     """What :func:`link` found: a cluster for every record and the pairs behind them."""
@@ -1064,12 +1057,7 @@ def _link(
     started = time.perf_counter()
     stats: dict[str, float] = {"records": n}
     record_id = table.record_id
-    if len(set(record_id)) != n:
-        seen_at: dict[str, int] = {}
-        for i, rid in enumerate(record_id):
-            if rid in seen_at:
-                raise DuplicateRecordId(seen_at[rid], i, rid)
-            seen_at[rid] = i
+    check_unique_ids(record_id)
 
     linkage = Linkage(table, threshold, array("i"))
     uf = ConstrainedUnionFind(n, table.id_code, table.candidates)
@@ -1126,14 +1114,7 @@ def _link(
     del by_strength
     stats["refused_pairs"] = uf.refused
 
-    roots = uf.roots()
-    best = array("i", [-1]) * n
-    for i, root in enumerate(roots):
-        b = best[root]
-        if b < 0 or record_id[i] < record_id[b]:
-            best[root] = i
-    representative = array("i", [best[root] for root in roots])
-    del roots, best
+    representative = representatives(uf.roots(), record_id)
     linkage.representative = representative
     stats["clusters"] = sum(map(operator.eq, representative, range(n)))
     stats["seconds"] = time.perf_counter() - started

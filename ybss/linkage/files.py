@@ -1,4 +1,8 @@
-"""Reading person files (CSV in UTF-8 or GBK, Parquet) and writing results all or nothing."""
+"""Reading linkage input (CSV in UTF-8 or GBK, Parquet) and writing results all or nothing.
+
+Every kind of record (persons, units, addresses) is read the same way; only
+the columns differ. They default to the persons' :data:`~.engine.COLUMNS`.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ def read_persons(path: str | Path, *, warn: Callable[[str], None]) -> Iterator[t
     if _is_parquet(path):
         yield from _read_parquet(path, warn)
     else:
-        yield from _read_csv(path, warn)
+        yield from _read_csv(path, warn, COLUMNS)
 
 
 def _is_parquet(path: Path) -> bool:
@@ -61,13 +65,15 @@ def _is_parquet(path: Path) -> bool:
         return f.read(4) == b"PAR1"
 
 
-def _columns(header: list[str], source: str, warn: Callable[[str], None]) -> list[int]:
+def _columns(
+    header: list[str], source: str, warn: Callable[[str], None], columns: tuple[str, ...] = COLUMNS
+) -> list[int]:
     names = [h.strip().lstrip("\ufeff").lower() for h in header]
     if "record_id" not in names:
         shown = "、".join(h for h in header[:10] if h) or "（空）"
         raise LinkageInputError(f"{source}缺少 record_id 列：表头为 {shown}")
     positions = []
-    for column in COLUMNS:
+    for column in columns:
         if column in names:
             positions.append(names.index(column))
         else:
@@ -114,6 +120,8 @@ class CsvPart:
     first_line: int
     # Column positions from the header; None for the part that starts with the header.
     positions: tuple[int, ...] | None
+    # The columns wanted, in the order the reader hands them over.
+    columns: tuple[str, ...] = COLUMNS
 
 
 def _decoded_lines(part: CsvPart, source: str) -> Iterator[str]:
@@ -164,8 +172,8 @@ def _decoded_chunks(part: CsvPart, source: str) -> Iterator[str]:
             yield text
 
 
-def _read_csv(path: Path, warn: Callable[[str], None]) -> Iterator[tuple[int, Row]]:
-    yield from read_part(CsvPart(str(path), _detect_encoding(path), 0, None, 1, None), warn=warn)
+def _read_csv(path: Path, warn: Callable[[str], None], columns: tuple[str, ...]) -> Iterator[tuple[int, Row]]:
+    yield from read_part(CsvPart(str(path), _detect_encoding(path), 0, None, 1, None, columns), warn=warn)
 
 
 def read_part(part: CsvPart, *, warn: Callable[[str], None]) -> Iterator[tuple[int, Row]]:
@@ -180,29 +188,31 @@ Columns = list[list[str]]
 def read_part_columns(
     part: CsvPart, *, warn: Callable[[str], None], batch: int = BATCH
 ) -> Iterator[tuple[array[int], Columns]]:
-    """The records of one part of a CSV file, ``batch`` at a time: their lines and the seven columns.
+    """The records of one part of a CSV file, ``batch`` at a time: their lines and the columns.
 
     Column by column is what :meth:`PersonTable.extend_columns` takes. The
     text is parsed a few megabytes at a time, by :func:`_plain_columns`
     when it is plain and by :func:`_parse_unit` otherwise.
     """
     source = f"输入文件 {Path(part.path).name} "
-    standard = list(range(len(COLUMNS)))
+    wanted = part.columns
+    width = len(wanted)
+    standard = list(range(width))
     line = part.first_line - 1  # lines before the current unit
     positions = None if part.positions is None else list(part.positions)
-    columns: Columns = [[] for _ in COLUMNS]
+    columns: Columns = [[] for _ in wanted]
     lines = array("i")
     for unit in _record_units(_decoded_chunks(part, source)):
-        plain = _plain_columns(unit, line) if positions == standard else None
+        plain = _plain_columns(unit, line, width) if positions == standard else None
         if plain is not None:
             unit_columns, unit_lines = plain
         else:
             rows, unit_lines = _parse_unit(unit, line, source)
             if positions is None and rows:
-                positions = _columns(rows[0], source, warn)
+                positions = _columns(rows[0], source, warn, wanted)
                 del rows[0], unit_lines[0]
             if positions is None:
-                unit_columns = [[] for _ in COLUMNS]
+                unit_columns = [[] for _ in wanted]
             else:
                 unit_columns, unit_lines = _to_columns(rows, unit_lines, positions)
         line += unit.count("\n")
@@ -220,20 +230,20 @@ def read_part_columns(
         yield _checked(lines, columns, positions, source)
 
 
-def _plain_columns(text: str, before: int) -> tuple[Columns, array[int]] | None:
-    """The seven columns of text without quotes, blank lines or short rows; None for any other text.
+def _plain_columns(text: str, before: int, width: int = len(COLUMNS)) -> tuple[Columns, array[int]] | None:
+    """The ``width`` columns of text without quotes, blank lines or short rows; None for any other text.
 
-    Then every line is a record of exactly six commas, so all the fields in
-    a row, one after the other, are the text split at commas and newlines,
-    and column k is every seventh of them from the k-th: no list per record.
+    Then every line is a record of exactly ``width - 1`` commas, so all the
+    fields in a row, one after the other, are the text split at commas and
+    newlines, and column k is every ``width``-th of them from the k-th: no
+    list per record.
     """
     if '"' in text or "\r" in text or "\0" in text:
         return None
     body = text[:-1] if text.endswith("\n") else text
     if not body:
-        return [[] for _ in COLUMNS], array("i")
+        return [[] for _ in range(width)], array("i")
     records = body.count("\n") + 1
-    width = len(COLUMNS)
     if body.count(",") != (width - 1) * records:
         return None
     if set(map(str.count, body.split("\n"), repeat(","))) != {width - 1}:
@@ -248,8 +258,8 @@ def _to_columns(rows: list[list[str]], lines: array[int], positions: list[int]) 
         rows = [rows[k] for k in kept]
         lines = array("i", [lines[k] for k in kept])
     if not rows:
-        return [[] for _ in COLUMNS], lines
-    if positions == list(range(len(COLUMNS))) and set(map(len, rows)) == {len(COLUMNS)}:
+        return [[] for _ in positions], lines
+    if positions == list(range(len(positions))) and set(map(len, rows)) == {len(positions)}:
         return [list(column) for column in zip(*rows, strict=True)], lines
     return [[r[p] if 0 <= p < len(r) else "" for r in rows] for p in positions], lines
 
@@ -316,19 +326,22 @@ def _parse_unit(text: str, before: int, source: str) -> tuple[list[list[str]], a
     return rows, array("i", range(before + 1, before + 1 + len(records)))
 
 
-def read_columns(path: str | Path, *, warn: Callable[[str], None]) -> Iterator[tuple[array[int], Columns]]:
+def read_columns(
+    path: str | Path, *, warn: Callable[[str], None], columns: tuple[str, ...] = COLUMNS
+) -> Iterator[tuple[array[int], Columns]]:
     """:func:`read_persons` in batches of columns (see :func:`read_part_columns`)."""
     path = Path(path)
     if not _is_parquet(path):
-        yield from read_part_columns(CsvPart(str(path), _detect_encoding(path), 0, None, 1, None), warn=warn)
+        part = CsvPart(str(path), _detect_encoding(path), 0, None, 1, None, columns)
+        yield from read_part_columns(part, warn=warn)
         return
-    rows = _read_parquet(path, warn)
+    rows = _read_parquet(path, warn, columns)
     while True:
         chunk = list(islice(rows, BATCH))
         if not chunk:
             return
-        columns = [list(column) for column in zip(*(row for _, row in chunk), strict=True)]
-        yield array("i", [line for line, _ in chunk]), columns
+        batch = [list(column) for column in zip(*(row for _, row in chunk), strict=True)]
+        yield array("i", [line for line, _ in chunk]), batch
 
 
 def split_csv(path: str | Path, *, warn: Callable[[str], None], parts: int = 2) -> list[CsvPart] | None:
@@ -419,7 +432,9 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _read_parquet(path: Path, warn: Callable[[str], None]) -> Iterator[tuple[int, Row]]:
+def _read_parquet(
+    path: Path, warn: Callable[[str], None], columns: tuple[str, ...] = COLUMNS
+) -> Iterator[tuple[int, Row]]:
     try:
         import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
     except ImportError:
@@ -432,15 +447,15 @@ def _read_parquet(path: Path, warn: Callable[[str], None]) -> Iterator[tuple[int
     except Exception as exc:  # pyarrow raises its own error types
         raise LinkageInputError(f"{source}不是可读的 Parquet 文件：{exc}") from None
     header = list(parquet.schema_arrow.names)
-    positions = _columns(header, source, warn)
+    positions = _columns(header, source, warn, columns)
     wanted = sorted({header[p] for p in positions if p >= 0})
     row_number = 0
     for batch in parquet.iter_batches(batch_size=65_536, columns=wanted):
         data = {name: batch.column(name).to_pylist() for name in wanted}
-        columns = [data[header[p]] if p >= 0 else None for p in positions]
+        values = [data[header[p]] if p >= 0 else None for p in positions]
         for k in range(batch.num_rows):
             row_number += 1
-            row = tuple(_text(c[k]) if c is not None else "" for c in columns)
+            row = tuple(_text(c[k]) if c is not None else "" for c in values)
             if not row[0]:
                 raise LinkageInputError(f"{source}第 {row_number} 行数据的 record_id 为空")
             yield row_number, row  # type: ignore[misc]

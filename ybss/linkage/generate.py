@@ -634,13 +634,27 @@ def generate(records: int, out: str | Path, *, seed: int = 1, truth: str | Path 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ybss.linkage.generate", description="生成带真值的合成人员记录"
+        prog="python -m ybss.linkage.generate", description="生成带真值的合成人员、单位或地址记录"
     )
+    parser.add_argument("--kind", choices=("persons", "units", "addresses"), default="persons")
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", required=True)
     parser.add_argument("--truth")
     args = parser.parse_args(argv)
+    if args.kind != "persons":
+        # Imported here: both build on this module.
+        if args.kind == "units":
+            from . import generate_units
+
+            units = generate_units.generate(args.records, args.out, seed=args.seed, truth=args.truth)
+            print(generate_units.describe(units))
+        else:
+            from . import generate_addresses
+
+            addresses = generate_addresses.generate(args.records, args.out, seed=args.seed, truth=args.truth)
+            print(generate_addresses.describe(addresses))
+        return 0
     stats = generate(args.records, args.out, seed=args.seed, truth=args.truth)
     print(
         f"{stats.records:,} records of {stats.entities:,} people in {stats.households:,} households; "

@@ -33,6 +33,10 @@ DIFFERENT = 7
 # The interaction terms (see NAME_IN_HOUSEHOLD below), explained as a seventh "field".
 HOUSEHOLD_NAME = 8
 HOUSEHOLD_BIRTH = 9
+# Levels of units and addresses (persons never produce them).
+WITHIN = 10  # a place or address: one side names part of what the other names, or leaves the rest out
+ORG_CODE = 11  # credit code: the organization code inside one is the other's old organization code
+AMBIGUOUS = 12  # an address that fits several addresses that cannot be one
 
 LEVEL_NAMES = {
     MISSING: "missing",
@@ -45,8 +49,11 @@ LEVEL_NAMES = {
     DIFFERENT: "different",
     HOUSEHOLD_NAME: "name_in_household",
     HOUSEHOLD_BIRTH: "birth_without_name",
+    WITHIN: "within",
+    ORG_CODE: "org_code",
+    AMBIGUOUS: "ambiguous",
 }
-AGREEING = frozenset({EXACT, REPAIR, PINYIN})
+AGREEING = frozenset({EXACT, REPAIR, PINYIN, WITHIN, ORG_CODE})
 
 DEFAULT_THRESHOLD = 23.0
 
@@ -103,10 +110,23 @@ PRIOR_COUNT = 20_000
 NAME_M = 0.9
 
 
+def term_weight(
+    count: int, total: int, *, m: float, prior_u: float, prior_count: int, low: float, high: float
+) -> float:
+    """Weight of agreement on a value ``count`` of ``total`` records carry, between ``low`` and ``high``.
+
+    u = (count + prior_count·prior_u) / (total + prior_count): a small file
+    leans on the prior, a big one on its own counts.
+    """
+    u = (count + prior_count * prior_u) / (total + prior_count)
+    return min(high, max(low, math.log2(m / u)))
+
+
 def name_weight(count: int, total: int, *, common: bool) -> float:
     """Weight of agreement on a name that ``count`` of ``total`` records carry."""
-    u = (count + PRIOR_COUNT * PRIOR_U) / (total + PRIOR_COUNT)
-    weight = min(NAME_MAX, max(NAME_MIN, math.log2(NAME_M / u)))
+    weight = term_weight(
+        count, total, m=NAME_M, prior_u=PRIOR_U, prior_count=PRIOR_COUNT, low=NAME_MIN, high=NAME_MAX
+    )
     return min(weight, COMMON_NAME_WEIGHT) if common else weight
 
 
