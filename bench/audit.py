@@ -128,6 +128,12 @@ def run(target: str, rows: int, repeat: int) -> None:
     from ybss.lib.idcard import check_char
 
     settings.ROOT_URLCONF = "tests.testapp.bench_views"
+    # As deployed: the test settings close PostgreSQL connections after each request (for the
+    # live-server tests); ybss keeps them (DB_CONN_MAX_AGE, 60 s). SQLite reconnects anyway.
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        connection.settings_dict["CONN_MAX_AGE"] = 60
     call_command("migrate", verbosity=0)
     load_divisions("130731100")
     community = Division.objects.get(code="130731100002")
