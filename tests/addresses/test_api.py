@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.test import Client
 
@@ -79,4 +81,7 @@ def test_schema_and_docs_are_served_locally(alice_client: Client) -> None:
     assert b"/api/v1/addresses/{id}/rooms/" in schema.content
     docs = alice_client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
-    assert "cdn" not in docs.lower() and "https://" not in docs
+    # Only addresses count: the page also carries a random CSRF token, which may spell "cdn".
+    assert "https://" not in docs and "http://" not in docs
+    assert not re.search(r"(cdn|jsdelivr|unpkg)[\w.-]*\.(com|net|org|io)|//cdn", docs.lower())
+    assert re.search(r'src="/static/[^"]*swagger-ui-bundle[^"]*\.js"', docs)
