@@ -17,10 +17,17 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import Any
 
 from ybss.lib import cn_numerals
-from ybss.lib.divisions import DivisionRecord, history, iter_divisions, successor_codes
-from ybss.lib.divisions import short_name as division_short_name
+from ybss.lib.divisions import (
+    _COMMITTEE_SUFFIXES,
+    DivisionRecord,
+    history,
+    iter_divisions,
+    successor_codes,
+)
+from ybss.lib.divisions import short_name as _short_name_slowly
 
 from ._tables import OLD_CITIES, PUNCT, RADICALS_SUPPLEMENT, T2S, VARIANTS
 from .normalize import fold, prepare
@@ -53,7 +60,18 @@ _ETHNIC = (
     "怒", "各",
 )  # fmt: skip
 _AUTONOMOUS = re.compile(r"自治[州县旗]$")
-_DEVZONE = re.compile(r"(开发区|高新区|园区|试验区|保税区|新区|管理区|管委会|示范区|合作区)$")
+_DEVZONE_ENDINGS = (
+    "开发区",
+    "高新区",
+    "园区",
+    "试验区",
+    "保税区",
+    "新区",
+    "管理区",
+    "管委会",
+    "示范区",
+    "合作区",
+)
 # Text that, right after a name, shows the name belongs to a road, not to a
 # division: 西湖路 and 中山北路 are roads even though 西湖 and 中山 are short
 # names of divisions.
@@ -82,9 +100,29 @@ _PARENT_LENGTH = {4: 2, 6: 4, 9: 6, 12: 9}
 
 def kind_for(level: int, name: str) -> str:
     """Element kind of a division of ``level`` called ``name``."""
-    if level == 4 and _DEVZONE.search(name):
+    # str.endswith, not a regex: this runs for every township found.
+    if level == 4 and name.removesuffix("\n").endswith(_DEVZONE_ENDINGS):
         return "devzone"
     return ("", "province", "city", "district", "town", "community")[level]
+
+
+_COMMITTEE_ENDINGS = tuple(suffix for suffix, _ in _COMMITTEE_SUFFIXES)
+
+
+def division_short_name(name: str) -> str:
+    """``ybss.lib.divisions.short_name``, without its regex for the names
+    (nearly all) that neither end in a parenthesis nor have spaces around them."""
+    if name.endswith((")", "）")) or name[:1].isspace() or name[-1:].isspace():
+        return _short_name_slowly(name)
+    if not name.endswith(_COMMITTEE_ENDINGS):
+        return name
+    for suffix, keep in _COMMITTEE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            stem = name[: -len(suffix)]
+            if keep and not stem.endswith(keep):
+                stem += keep
+            return stem
+    return name
 
 
 def _pad(code: str) -> int:
@@ -170,24 +208,36 @@ class Gazetteer:
         self._built = False
         self._codes = array("q")
         self._levels = bytearray()
-        self._names: list[str] = []
+        self._names: tuple[str, ...] = ()
         self._formal: dict[str, int | tuple[int, ...]] = {}
         self._informal: dict[str, int | tuple[int, ...]] = {}
         self._historic: dict[str, _Historic] = {}
         self._maxlen = 0
-        # First two characters of every indexed name → the lengths of the
-        # names starting with them, longest first, and those names. scan()
-        # tries only lengths that exist, and looks each slice up in the small
-        # table of its head rather than in one set of all 670k names: the
-        # small table stays in the CPU cache for all the lengths tried at a
-        # position. The tables are dicts, not sets, and kept apart from the
-        # lengths: a dict of strings is not tracked by the garbage collector,
-        # while 150k sets (or tuples holding dicts) would be walked by every
-        # full collection.
-        self._lengths: dict[str, tuple[int, ...]] = {}
-        self._heads: dict[str, dict[str, None]] = {}
+        # First two characters of every indexed name → a small table of the
+        # names starting with them. names_at() looks each slice up in that
+        # table rather than in one dict of all 670k names: the small table
+        # stays in the CPU cache for all the lengths tried at a position. A
+        # name maps to where its entry (its codes) is in _entry_list, once
+        # that is made on the name's first hit, and to its row (or None)
+        # until then, so a hit costs no lookup in a big dict. The same table
+        # maps the third character of the text to the lengths worth trying
+        # (bytes, longest first; "" when no name of three or more characters
+        # continues that way), which leaves one or two slices per position
+        # where the head's lengths alone left six or more. Names are at least
+        # two characters long, so these one-character keys never meet a name.
+        # The tables hold only strings, ints, bytes and None, which the
+        # garbage collector does not track; 150k tracked containers would be
+        # walked by every full collection.
+        self._heads: dict[str, dict[str, Any]] = {}
         self._paths: dict[str, tuple[tuple[str, str], ...]] = {}
-        self._entries: dict[str, tuple[_Entry, ...]] = {}
+        # Entries made so far; a name's table holds ~index (a negative int).
+        # Not the entry itself: a dict holding a tuple is tracked by the
+        # garbage collector until a full collection, and walking thousands
+        # of head tables in every young collection cost more than this list.
+        # Making entries stops at a cap, so that a long run over every name
+        # in the country stays bounded.
+        self._entry_list: list[tuple[_Entry, ...]] = []
+        self._entry_lock = threading.Lock()
         self._short: dict[str, str | None] = {}
         # Official names of the codes of recently found names: a parse asks
         # for them (element kind, path) right after finding them.
@@ -240,29 +290,30 @@ class Gazetteer:
             if level <= 3:
                 for key in _short_keys(level, name):
                     _add(informal, key, idx)
-        self._codes, self._levels, self._names = codes, levels, names
+        # A tuple of strings, unlike a list, is dropped from the collector's
+        # view once it has looked at it: 665k references fewer to walk in
+        # every full collection.
+        self._codes, self._levels, self._names = codes, levels, tuple(names)
         self._formal, self._informal = formal, informal
         self._historic = self._historic_names() if self._records is None else {}
         self._maxlen = max((len(k) for k in formal), default=0)
-        by_head: dict[str, list[str]] = {}
-        for keys in (formal, informal, self._historic):
-            for key in keys:
-                group = by_head.get(key[:2])
-                if group is None:
-                    by_head[key[:2]] = [key]
-                else:
-                    group.append(key)
-        shared: dict[frozenset[int], tuple[int, ...]] = {}
-        heads: dict[str, dict[str, None]] = {}
-        head_lengths: dict[str, tuple[int, ...]] = {}
-        for head, group in by_head.items():
-            sizes = frozenset(map(len, group))
-            lengths = shared.get(sizes)
-            if lengths is None:
-                lengths = shared[sizes] = tuple(sorted(sizes, reverse=True))
-            head_lengths[head] = lengths
-            heads[head] = dict.fromkeys(group)
-        self._lengths, self._heads = head_lengths, heads
+        # A formal name of one row (most names) maps to that row, which is
+        # all _entry() needs; the others (several rows, informal or old names)
+        # to None: _entry() looks them up.
+        heads: dict[str, dict[str, Any]] = {}
+        for key, found in formal.items():
+            table = heads.get(key[:2])
+            if table is None:
+                heads[key[:2]] = table = {}
+            table[key] = found if isinstance(found, int) else None
+        for others in (informal, self._historic):
+            for key in others:
+                table = heads.get(key[:2])
+                if table is None:
+                    heads[key[:2]] = table = {}
+                table[key] = None
+        _add_lengths(heads)
+        self._heads = heads
 
     def _historic_names(self) -> dict[str, _Historic]:
         """Names of abolished divisions (江干区, 崇文区, 莱芜市) → their current successors.
@@ -420,28 +471,38 @@ class Gazetteer:
                 out.append(succ)
         return out
 
-    def _entry(self, key: str) -> tuple[_Entry, ...]:
+    def _entry(self, key: str, table: dict[str, Any], row: int | None) -> tuple[_Entry, ...]:
         """Codes of ``key`` as a formal name, then as an informal one (when it
         is either), each with whether any of them is a township or village
-        and whether the name is informal; cached per key."""
+        and whether the name is informal; kept in ``table``, the key's head
+        table, in place of ``row`` (its only row, when it is a formal name
+        of one row and nothing else, or None)."""
         out: list[_Entry] = []
-        rows = self._codes
+        codes_at = self._codes
         levels = self._levels
-        for index, informal in ((self._formal, False), (self._informal, True)):
-            found = _get(index, key)
+        found_in: tuple[tuple[tuple[int, ...], bool], ...]
+        if row is None:
+            found_in = ((_get(self._formal, key), False), (_get(self._informal, key), True))
+        else:
+            found_in = (((row,), False),)
+        for found, informal in found_in:
             if found:
                 # _code_at, inlined: a common village name has hundreds of codes.
-                codes = tuple([str(rows[i]).zfill(12)[: _LEVEL_LENGTHS[levels[i]]] for i in found])
+                codes = tuple([str(codes_at[i]).zfill(12)[: _LEVEL_LENGTHS[levels[i]]] for i in found])
                 if len(found) <= 8 and len(self._found_names) < 200_000:
                     for code, i in zip(codes, found, strict=True):
                         # Only rows name() can find: a row padding to the same
                         # number as the row before it (442000 under 4420) is not.
-                        if i == 0 or rows[i - 1] != rows[i]:
+                        if i == 0 or codes_at[i - 1] != codes_at[i]:
                             self._found_names[code] = self._names[i]
                 out.append((codes, max([levels[i] for i in found]) >= 4, informal))
         entry = tuple(out)
-        if len(self._entries) < 200_000:
-            self._entries[key] = entry
+        made = self._entry_list
+        if len(made) < 200_000:
+            # Under a lock: the index stored must be the one appended.
+            with self._entry_lock:
+                table[key] = ~len(made)
+                made.append(entry)
         return entry
 
     def names_at(self, text: str, pos: int, memo: _Memo | None = None) -> list[_Found]:
@@ -457,28 +518,31 @@ class Gazetteer:
         if not self._built:
             self._ensure()
         out: list[_Found] = []
-        head = text[pos : pos + 2]
-        keys = self._heads.get(head)
+        keys = self._heads.get(text[pos : pos + 2])
         if keys is not None:
-            lengths = self._lengths[head]
             room = len(text) - pos
-            entries = self._entries
-            for length in lengths:
+            made = self._entry_list
+            for length in keys.get(text[pos + 2 : pos + 3]) or keys[""]:
                 if length > room:
                     continue
                 key = text[pos : pos + length]
-                if key in keys:
-                    entry = entries.get(key)
-                    if entry is None:
-                        entry = self._entry(key)
-                    out.append((pos + length, key, entry))
+                entry = keys.get(key, False)
+                if entry is False:
+                    continue  # not a name
+                # ~index of its entry, or its row or None until that is made.
+                entry = made[~entry] if entry is not None and entry < 0 else self._entry(key, keys, entry)
+                out.append((pos + length, key, entry))
         if memo is not None:
             memo[pos] = out
         return out
 
     def continues(self, text: str, pos: int, prefixes: tuple[str, ...], memo: _Memo | None = None) -> bool:
         """Whether a division inside one of ``prefixes`` is named at ``text[pos]`` (唐山|路北区)."""
-        for _, _, entry in self.names_at(text, pos, memo):
+        # The memo, looked at here: mostly the names are there already.
+        found = None if memo is None else memo.get(pos)
+        if found is None:
+            found = self.names_at(text, pos, memo)
+        for _, _, entry in found:
             for codes, _, _ in entry:
                 for code in codes:
                     if code.startswith(prefixes) and code not in prefixes:
@@ -501,15 +565,29 @@ class Gazetteer:
         followed by a road word are skipped: 西湖路 is not 西湖区. ``memo``:
         see :meth:`names_at`.
         """
-        hits: list[NameHit] = []
-        for end, key, entry in self.names_at(text, pos, memo):
+        return [NameHit(*hit) for hit in self.hits(text, pos, memo)]
+
+    def hits(self, text: str, pos: int, memo: _Memo | None = None) -> list[_Hit]:
+        """:meth:`scan` as tuples (end, codes, informal, historic, preferred, kind).
+
+        The parser reads each hit once, so it takes them without building
+        an object per hit.
+        """
+        hits: list[_Hit] = []
+        found = None if memo is None else memo.get(pos)
+        if found is None:
+            found = self.names_at(text, pos, memo)
+        for end, key, entry in found:
             nxt = text[end : end + 1]
             for codes, low, informal in entry:
-                # A full county or city name followed by 路 is still the county
-                # (唐山市路北区); short names and village names are not.
+                if not (informal or low):
+                    # The full name of a county or above: what follows does
+                    # not matter (唐山市路北区 is still 唐山市).
+                    hits.append((end, codes, False, None, None, None))
+                    continue
+                # Short names and village names followed by 路 are roads.
                 if (
-                    (informal or low)
-                    and (nxt in _ROAD_AFTER_FIRST or nxt.isdigit())
+                    (nxt in _ROAD_AFTER_FIRST or nxt.isdigit())
                     and _ROAD_AFTER.match(text, end)
                     and not self.continues(text, end, codes, memo)
                 ):
@@ -528,11 +606,11 @@ class Gazetteer:
                     m = _COMMITTEE.match(text, end)
                     if m is not None:
                         hit_end = m.end()
-                hits.append(NameHit(hit_end, codes, informal))
+                hits.append((hit_end, codes, informal, None, None, None))
             if not hits:
                 old = self._historic.get(key)
                 if old is not None:
-                    hits.append(NameHit(end, old[0], False, old[1], old[2] or None, old[3]))
+                    hits.append((end, old[0], False, old[1], old[2] or None, old[3]))
         return hits
 
 
@@ -545,6 +623,8 @@ _Entry = tuple[tuple[str, ...], bool, bool]
 # A name found in text: where it ends, the name, its entries.
 _Found = tuple[int, str, tuple[_Entry, ...]]
 _Memo = dict[int, list[_Found]]
+# NameHit's fields, in its order.
+_Hit = tuple[int, tuple[str, ...], bool, str | None, str | None, str | None]
 
 
 def _formal_keys(level: int, name: str) -> list[str]:
@@ -562,6 +642,26 @@ def _formal_keys(level: int, name: str) -> list[str]:
             # a committee suffix are indexed.
             keys = [k for k in keys if k != short] + [short + "社区", short + "居委会"]
     return keys
+
+
+def _add_lengths(heads: dict[str, dict[str, Any]]) -> None:
+    """Add to each head's table of names the lengths to try after each third character."""
+    shared: dict[bytes, bytes] = {}
+    chars: dict[str, str] = {}
+    for head, table in heads.items():
+        short = {2} if head in table else set()
+        after: dict[str, set[int]] = {}
+        for key in table:
+            if len(key) > 2:
+                sizes = after.get(key[2])
+                if sizes is None:
+                    after[key[2]] = sizes = set(short)
+                sizes.add(len(key))
+        for ch, sizes in [("", short), *after.items()]:
+            lengths = bytes(sorted(sizes, reverse=True))
+            # One object per distinct value: there are far fewer of them
+            # than heads.
+            table[chars.setdefault(ch, ch)] = shared.setdefault(lengths, lengths)
 
 
 def _add(index: dict[str, int | tuple[int, ...]], key: str, idx: int) -> None:

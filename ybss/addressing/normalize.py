@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from ybss.lib import cn_numerals
 
@@ -58,20 +59,38 @@ class Folded:
 
 # Folded is a frozen dataclass; its generated __init__ sets each field
 # through object.__setattr__. fold() runs once per parse and per name, so it
-# sets the slots directly.
-_new_object = object.__new__
-_SET_TEXT, _SET_STARTS, _SET_ENDS = (getattr(Folded, name).__set__ for name in ("text", "starts", "ends"))
+# fills a plain object with the same slots and gives it Folded's class (which
+# CPython allows for the same layout, and refuses with TypeError otherwise).
+class _FoldedDraft:
+    __slots__ = Folded.__slots__
 
 
 def _folded(text: str, starts: Sequence[int], ends: Sequence[int]) -> Folded:
-    out: Folded = _new_object(Folded)
-    _SET_TEXT(out, text)
-    _SET_STARTS(out, starts)
-    _SET_ENDS(out, ends)
+    out: Any = _FoldedDraft()
+    out.text = text
+    out.starts = starts
+    out.ends = ends
+    out.__class__ = Folded
     return out
 
 
 _char_cache: dict[str, str] = {}
+
+# The span maps of text that folds one character to one: ranges are
+# immutable, so those of the lengths addresses have are made once.
+_IDENTITY = [(range(n), range(1, n + 1)) for n in range(128)]
+
+
+def _one_to_one(text: str) -> Folded:
+    """Folded ``text`` that stands for an original of the same length, character by character."""
+    n = len(text)
+    starts, ends = _IDENTITY[n] if n < 128 else (range(n), range(1, n + 1))
+    out: Any = _FoldedDraft()
+    out.text = text
+    out.starts = starts
+    out.ends = ends
+    out.__class__ = Folded
+    return out
 
 
 def _fold_char(ch: str) -> str:
@@ -122,12 +141,13 @@ _ONE_TO_ONE: set[str] = set()
 _TRANSLATE: dict[int, str] = {}
 
 
-def _unchanged_class() -> str:
-    """Regex class of the printable ASCII and CJK Unified Ideographs that fold to themselves."""
+def _unchanged_class(leave_out: frozenset[str] = frozenset()) -> str:
+    """Regex class of the printable ASCII, 〇 and CJK Unified Ideographs (and
+    Extension A) that fold to themselves."""
     same = [
         cp
-        for cp in (*range(0x21, 0x7F), *range(0x4E00, 0xA000))
-        if chr(cp) != "<" and _fold_uncached(chr(cp)) == chr(cp)
+        for cp in (*range(0x21, 0x7F), 0x3007, *range(0x3400, 0x4DC0), *range(0x4E00, 0xA000))
+        if chr(cp) != "<" and _fold_uncached(chr(cp)) == chr(cp) and chr(cp) not in leave_out
     ]
     ranges: list[str] = []
     start = prev = same[0]
@@ -140,7 +160,8 @@ def _unchanged_class() -> str:
 
 
 # Nearly every address is plain simplified Chinese, ASCII digits and upper-case
-# letters, which folding leaves as they are: one regex pass recognises that.
+# letters, which folding leaves as they are (and 〇, as in 七〇四室): one regex
+# pass recognises that.
 _UNCHANGED = re.compile(_unchanged_class())
 
 
@@ -156,11 +177,13 @@ def fold(text: str) -> Folded:
     """
     text = text[:MAX_INPUT]
     if _UNCHANGED.fullmatch(text):
-        n = len(text)
-        return _folded(text, range(n), range(1, n + 1))
-    if _ONE_TO_ONE.issuperset(text):
-        n = len(text)
-        return _folded(text.translate(_TRANSLATE), range(n), range(1, n + 1))
+        return _one_to_one(text)
+    # Characters seen before that fold to one character each: one
+    # translate. When the result is all of the class above, every character
+    # was one of those or folds to itself, without a set test per character.
+    translated = text.translate(_TRANSLATE)
+    if _UNCHANGED.fullmatch(translated) or _ONE_TO_ONE.issuperset(text):
+        return _one_to_one(translated)
     skip_until = -1
     tags = {m.start(): m.end() for m in _HTML_TAG.finditer(text)} if "<" in text else {}
     out: list[str] = []
@@ -192,7 +215,7 @@ def fold(text: str) -> Folded:
             out.append(d)
             starts.append(i)
             ends.append(i + 1)
-    return Folded("".join(out), tuple(starts), tuple(ends))
+    return _folded("".join(out), tuple(starts), tuple(ends))
 
 
 # Words after which a numeral run is a number, not part of a name. "Strong"
@@ -223,9 +246,10 @@ def _boundary(s: str, pos: int) -> bool:
 def _is_number_run(s: str, a: int, b: int) -> bool:
     if s.startswith(_STRONG_AFTER, b):
         return True
-    for w in _WEAK_AFTER:
-        if s.startswith(w, b) and _boundary(s, b + len(w)):
-            return True
+    if s.startswith(_WEAK_AFTER, b):  # one call to rule them all out, mostly
+        for w in _WEAK_AFTER:
+            if s.startswith(w, b) and _boundary(s, b + len(w)):
+                return True
     # A trailing room number written in words: 二单元五〇二.
     at_end = b >= len(s) or not (is_cjk(s[b]) or s[b].isalnum())
     if at_end and a > 0:
@@ -246,36 +270,49 @@ def convert_numerals(f: Folded, *, everywhere: bool = False) -> Folded:
     right for text already known to be a number (a building or room field).
     """
     s = f.text
-    if _NUMERAL_CHARS.isdisjoint(s):
+    # A regex scan, unlike a set test, makes no string per character.
+    if _NUMERAL_RUN.search(s) is None:
         return f
+    f_starts = f.starts
+    f_ends = f.ends
     out: list[str] = []
+    # Copies of the span maps, each run's part replaced in place (``shift``:
+    # how much longer the output is so far than the input).
     starts: list[int] = []
     ends: list[int] = []
+    shift = 0
     done = 0  # s[:done] has been copied or converted
-    changed = False
     for m in _NUMERAL_RUN.finditer(s):
         i, j = m.span()
         digits = _to_digits(s[i:j]) if everywhere or _is_number_run(s, i, j) else None
         if digits is None:
             continue
+        if not out:
+            starts = list(f_starts)
+            ends = list(f_ends)
         out.append(s[done:i])
-        starts.extend(f.starts[done:i])
-        ends.extend(f.ends[done:i])
         out.append(digits)
-        starts.extend([f.starts[i]] * len(digits))
-        ends.extend([f.ends[j - 1]] * len(digits))
+        n = len(digits)
+        starts[i + shift : j + shift] = [f_starts[i]] * n
+        ends[i + shift : j + shift] = [f_ends[j - 1]] * n
+        shift += n - (j - i)
         done = j
-        changed = True
-    if not changed:
+    if not out:
         return f
     out.append(s[done:])
-    starts.extend(f.starts[done:])
-    ends.extend(f.ends[done:])
-    return Folded("".join(out), tuple(starts), tuple(ends))
+    return _folded("".join(out), tuple(starts), tuple(ends))
+
+
+# Text that folding leaves alone and that has no Chinese numeral: what
+# prepare() makes of it is the text itself, found by one regex pass.
+_PLAIN = re.compile(_unchanged_class(_NUMERAL_CHARS))
 
 
 def prepare(text: str) -> Folded:
     """Folded text with numbers converted: what the parser works on."""
+    text = text[:MAX_INPUT]
+    if _PLAIN.fullmatch(text):
+        return _one_to_one(text)
     return convert_numerals(fold(text))
 
 

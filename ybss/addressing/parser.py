@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from itertools import islice
+from typing import Any, cast
 
 from .gazetteer import Gazetteer, _clean_region, _Memo, get_gazetteer, kind_for
 from .normalize import Folded, normalize_name, normalize_number, prepare, unify
@@ -201,11 +203,12 @@ _NOT_IN_NAMES = frozenset("路街巷号楼栋室弄")
 # Each fallback pattern, with characters one of which its match must contain
 # (its suffix word), within _FALLBACK_REACH characters of where it starts.
 _FALLBACKS = (
-    ("devzone", _DEVZONE, frozenset("区")),
-    ("town", _TOWN, frozenset("街镇乡")),
-    ("community", _COMMUNITY, frozenset("社居村")),
+    ("devzone", _DEVZONE, re.compile("区")),
+    ("town", _TOWN, re.compile("[街镇乡]")),
+    ("community", _COMMUNITY, re.compile("[社居村]")),
 )
 _FALLBACK_REACH = 24
+_FALLBACK_MARKS = re.compile("[区街镇乡社居村]")
 
 
 def _plain_name(name: str) -> bool:
@@ -225,12 +228,19 @@ class _Div:
     # An old name standing for several current divisions (莱芜市): its
     # element gets a code only if nothing more specific follows.
     vague: bool = False
+    element: int = -1  # its index in _Parser.elements
 
 
 # Each kind is one bit of ``_Parser.seen``: the parser asks "has any of these
 # kinds been read?" dozens of times per address, and a mask test is far
-# cheaper than a set lookup per kind.
-_BIT = {kind: 1 << i for i, kind in enumerate(ELEMENT_KINDS)}
+# cheaper than a set lookup per kind. The eight kinds the tail of an address
+# is tested for most get the low bits: a test among them gives an int below
+# 256, which Python does not allocate.
+_LOW_BITS = ("road", "road_no", "subroad", "poi", "building", "unit", "floor", "room")
+_BIT = {
+    kind: 1 << i for i, kind in enumerate((*_LOW_BITS, *(k for k in ELEMENT_KINDS if k not in _LOW_BITS)))
+}
+_new_object = object.__new__
 _PROVINCE, _CITY, _DISTRICT, _DEVZONE_K, _TOWN_K, _COMMUNITY_K = (_BIT[k] for k in DIVISION_KINDS)
 _VGROUP = _BIT["village_group"]
 _ROAD_K = _BIT["road"]
@@ -249,31 +259,69 @@ _PAST_DIVISIONS = _ROAD_K | _POI | _BLDG | _ROADNO | _ROOM_K
 _NUMBER_BITS = 0
 for _k in NUMBER_KINDS:
     _NUMBER_BITS |= _BIT[_k]
+# The sets of kinds the parser tests, as masks made once: a | of module
+# globals is evaluated on every test, and makes a new int each time.
+_ANY_TOWN_COMMUNITY = _TOWN_K | _COMMUNITY_K
+_ANY_ROAD_POI = _ROAD_K | _POI
+_ANY_ROAD_POI_BLDG = _ROAD_K | _POI | _BLDG
+_ANY_ROADNO_SUBROAD_POI = _ROADNO | _SUBROAD | _POI
+_ANY_POI_BLDG_UNIT_ROOM = _POI | _BLDG | _UNIT_K | _ROOM_K
+_ANY_SUBPOI_BLDG_UNIT = _SUBPOI | _BLDG | _UNIT_K
+_ANY_SUBROADNO_POI = _SUBROADNO | _POI
+_ANY_SUBROAD_POI = _SUBROAD | _POI
+_ANY_BLDG_ROADNO_VGROUP = _BLDG | _ROADNO | _VGROUP
+_ANY_BLDG_UNIT_ROOM = _BLDG | _UNIT_K | _ROOM_K
+_ANY_BLDG_UNIT_FLOOR_ROOM = _BLDG | _UNIT_K | _FLOOR_K | _ROOM_K
+_ANY_POI_ROADNO_SUBROADNO = _POI | _ROADNO | _SUBROADNO
+_ANY_ROAD_POI_ROADNO_SUBROAD_SUBROADNO = _ROAD_K | _POI | _ROADNO | _SUBROAD | _SUBROADNO
+_ANY_DIVISIONS_VGROUP = _DIVISIONS_MASK | _VGROUP
+_ANY_SUBPOI_BLDG_UNIT_FLOOR_ROOM = _SUBPOI | _BLDG | _UNIT_K | _FLOOR_K | _ROOM_K
+_ANY_UNIT_FLOOR_ROOM = _UNIT_K | _FLOOR_K | _ROOM_K
+_ANY_FLOOR_ROOM = _FLOOR_K | _ROOM_K
+_ANY_BLDG_UNIT = _BLDG | _UNIT_K
+_ANY_BLDG_UNIT_FLOOR = _BLDG | _UNIT_K | _FLOOR_K
+_ANY_ROADNO_SUBROADNO = _ROADNO | _SUBROADNO
 _LEVEL_OF_LENGTH = (0, 0, 1, 0, 2, 0, 3, 0, 0, 4, 0, 0, 5)
+# kind_for() of every level but the township's, which depends on the name.
+_LEVEL_KINDS = tuple(kind_for(level, "") for level in range(6))
+
 
 # Element is a frozen dataclass, whose generated __init__ goes through
-# object.__setattr__ once per field; setting the slots directly is several
-# times cheaper, and a parse makes an Element for every piece of every address.
-_new_object = object.__new__
-_SET_KIND, _SET_VALUE, _SET_RAW, _SET_START, _SET_END, _SET_CODE = (
-    getattr(Element, name).__set__ for name in ("kind", "value", "raw", "start", "end", "code")
-)
+# object.__setattr__ once per field, and a parse makes an Element for every
+# piece of every address. An element is made as a plain object with the same
+# slots, filled by ordinary attribute stores, and then given Element's class:
+# CPython allows that because the two layouts are the same (and raises
+# TypeError if they ever differ). That costs about half of setting the
+# frozen slots one descriptor call at a time.
+class _ElementDraft:
+    __slots__ = Element.__slots__
+    kind: str
+    value: str
+    raw: str
+    start: int
+    end: int
+    code: str | None
 
 
 def _element(kind: str, value: str, raw: str, start: int, end: int, code: str | None) -> Element:
-    el: Element = _new_object(Element)
-    _SET_KIND(el, kind)
-    _SET_VALUE(el, value)
-    _SET_RAW(el, raw)
-    _SET_START(el, start)
-    _SET_END(el, end)
-    _SET_CODE(el, code)
+    el: Any = _ElementDraft()
+    el.kind = kind
+    el.value = value
+    el.raw = raw
+    el.start = start
+    el.end = end
+    el.code = code
+    el.__class__ = Element
     return el
 
 
-# Piece of the address as the parser holds it until the end:
-# kind, value, start, end (in the original text), code.
-_Piece = tuple[str, str, int, int, str | None]
+# Values of the names and numbers read, per kind for numbers: pure functions
+# of the text, asked for over and over (阳光小区, 3栋, 2单元). A dict lookup is
+# cheaper than a call through normalize_name's and normalize_number's LRU
+# caches, which have to keep their order up to date on every hit.
+_VALUES_KEPT = 50_000
+_NAME_VALUES: dict[str, str] = {}
+_NUMBER_VALUES: dict[str, dict[str, str]] = {kind: {} for kind in NUMBER_KINDS}
 
 
 class _Parser:
@@ -285,9 +333,8 @@ class _Parser:
         self.ends = folded.ends
         self.gz = gz
         self.region = region
-        self.elements: list[_Piece] = []
+        self.elements: list[_ElementDraft] = []  # made Elements at the end
         self.chain: list[_Div] = []
-        self.chain_elements: list[int] = []  # index into elements per chain entry
         self.warnings: list[str] = []
         self.seen = 0  # _BIT of every kind read so far
         self.other_start = -1
@@ -303,23 +350,39 @@ class _Parser:
         else:
             start, end = self.f.span(a, b)
         elements = self.elements
-        if elements and start < elements[-1][3]:
+        if elements and start < elements[-1].end:
             # One original character that folded into several (¼ → 1⁄4) may
             # not be shared by two elements: the later one starts after it.
-            start = elements[-1][3]
+            start = elements[-1].end
             end = max(start, end)
         bit = _BIT[kind]
         if value is None:
             piece = self.s[a:b]
             if not bit & _NUMBER_BITS:
-                value = normalize_name(piece)
+                value = _NAME_VALUES.get(piece)
+                if value is None:
+                    value = normalize_name(piece)
+                    if len(_NAME_VALUES) < _VALUES_KEPT:
+                        _NAME_VALUES[piece] = value
             elif piece.isdigit() and piece.isascii():
                 # What normalize_number gives for plain digits (the room
                 # number, mostly), without a trip through its cache.
                 value = piece.lstrip("0") or "0"
             else:
-                value = normalize_number(kind, piece)
-        elements.append((kind, value, start, end, None))
+                values = _NUMBER_VALUES[kind]
+                value = values.get(piece)
+                if value is None:
+                    value = normalize_number(kind, piece)
+                    if len(values) < _VALUES_KEPT:
+                        values[piece] = value
+        el = _ElementDraft()
+        el.kind = kind
+        el.value = value
+        el.raw = self.text[start:end]
+        el.start = start
+        el.end = end
+        el.code = None
+        elements.append(el)
         self.seen |= bit
 
     # -- divisions ------------------------------------------------------------
@@ -327,44 +390,97 @@ class _Parser:
         s = self.s
         gz = self.gz
         memo = self.memo
-        hits = gz.scan(s, pos, memo)
+        hits = gz.hits(s, pos, memo)
         if not hits:
             return None
-        if (
-            len(hits) > 1
-            and hits[0].end != hits[-1].end
-            and not gz.continues(s, hits[0].end, hits[0].codes, memo)
-        ):
+        if len(hits) > 1 and hits[0][0] != hits[-1][0] and not gz.continues(s, hits[0][0], hits[0][1], memo):
             # 青岛市北区 is 青岛 + 市北区, not 青岛市 + 北区: prefer a reading
-            # after which a division inside this one is named.
-            hits.sort(key=lambda h: not gz.continues(s, h.end, h.codes, memo))
-        for hit in hits:
-            codes = self.accept(hit.codes, hit.informal, pos, hit.end)
+            # after which a division inside this one is named (a stable
+            # partition; the first reading is known not to be one).
+            rest = hits[1:]
+            goes_on = [gz.continues(s, h[0], h[1], memo) for h in rest]
+            if any(goes_on):
+                hits = [h for h, on in zip(rest, goes_on, strict=True) if on] + [
+                    hits[0],
+                    *(h for h, on in zip(rest, goes_on, strict=True) if not on),
+                ]
+        chain = self.chain
+        for end, hit_codes, informal, historic, hit_preferred, hit_kind in hits:
+            # What accept() gives in the two commonest cases, without calling
+            # it: the first name read, and a name of one division inside
+            # the one division read before.
+            if len(hit_codes) == 1 and (
+                not chain
+                or (
+                    len(chain[-1].codes) == 1
+                    and hit_codes[0] != chain[-1].codes[0]
+                    and hit_codes[0].startswith(chain[-1].codes[0])
+                )
+            ):
+                codes: list[str] | None = [hit_codes[0]]
+            else:
+                codes = self.accept(hit_codes, informal, pos, end, historic is None)
             if codes is None:
                 continue
-            level = _LEVEL_OF_LENGTH[min(map(len, codes)) if len(codes) > 1 else len(codes[0])]
-            kind = hit.kind or kind_for(level, (gz.name(codes[0]) or "") if level == 4 else "")
+            level = _LEVEL_OF_LENGTH[len(codes[0]) if len(codes) == 1 else min(map(len, codes))]
+            if hit_kind:
+                kind = hit_kind
+            elif level == 4:
+                kind = kind_for(4, gz.name(codes[0]) or "")
+            else:
+                kind = _LEVEL_KINDS[level]
             if self.other_start >= 0:
                 self.flush_other(pos)
-            preferred = hit.preferred if hit.preferred in codes else None
-            if hit.historic is not None:
+            # (Testing None against every code of a common name is not free.)
+            preferred = hit_preferred if hit_preferred is not None and hit_preferred in codes else None
+            if historic is not None:
                 now = "、".join(
                     "".join(n for _, n in gz.path(c)[1:]) for c in ([preferred] if preferred else codes)
                 )
                 self.warnings.append(
-                    f"“{s[pos : hit.end]}”为已撤销或更名的区划（{hit.historic}），按现行区划处理：{now}"
+                    f"“{s[pos:end]}”为已撤销或更名的区划（{historic}），按现行区划处理：{now}"
                 )
-            vague = hit.historic is not None and len(codes) > 1
-            self.chain.append(_Div(pos, hit.end, codes, hit.informal, preferred, vague))
-            self.chain_elements.append(len(self.elements))
-            # The value is set in _resolve: the division's short name, or the
-            # folded text when it stays unresolved.
-            self.emit(kind, pos, hit.end, "")
-            return hit.end
+            vague = historic is not None and len(codes) > 1
+            # _Div(pos, end, codes, informal, preferred, vague), without a
+            # call to its __init__.
+            div: _Div = _new_object(_Div)
+            div.start = pos
+            div.end = end
+            div.codes = codes
+            div.informal = informal
+            div.preferred = preferred
+            div.vague = vague
+            div.element = len(self.elements)
+            self.chain.append(div)
+            # emit(kind, pos, end, ""), inlined (other text is flushed above;
+            # a name is never empty). The value is set in _resolve: the
+            # division's short name, or the folded text when it stays
+            # unresolved.
+            start = self.starts[pos]
+            stop = self.ends[end - 1]
+            elements = self.elements
+            if elements and start < elements[-1].end:
+                start = elements[-1].end
+                stop = max(start, stop)
+            el = _ElementDraft()
+            el.kind = kind
+            el.value = ""
+            el.raw = self.text[start:stop]
+            el.start = start
+            el.end = stop
+            el.code = None
+            elements.append(el)
+            self.seen |= _BIT[kind]
+            return end
         return None
 
-    def accept(self, codes: tuple[str, ...], informal: bool, a: int, b: int) -> list[str] | None:
-        """Candidates of a name hit that fit the divisions already read, or ``None`` to reject it."""
+    def accept(
+        self, codes: tuple[str, ...], informal: bool, a: int, b: int, ordered: bool = False
+    ) -> list[str] | None:
+        """Candidates of a name hit that fit the divisions already read, or ``None`` to reject it.
+
+        ``ordered``: ``codes`` are sorted, as those of every indexed name are.
+        """
         chain = self.chain
         if not chain:
             if len(codes) > 1 and not self.region and all(len(c) == 12 for c in codes):
@@ -378,8 +494,26 @@ class _Parser:
         # 钢城区 after 莱芜市, which now stands for 莱芜区 and 钢城区).
         if len(last_codes) == 1:
             only = last_codes[0]
-            compat = [c for c in codes if c != only and c.startswith(only)]
-            if not compat and not informal and only in codes:
+            if len(codes) == 1:
+                # Most names: the comprehension below, for one code.
+                c = codes[0]
+                same = c == only
+                compat = [c] if not same and c.startswith(only) else []
+            elif ordered and len(codes) > 8:
+                # A common village name has hundreds of codes; those inside
+                # ``only`` sort together, right after ``only`` itself.
+                i = bisect_left(codes, only)
+                same = i < len(codes) and codes[i] == only
+                compat = []
+                for c in islice(codes, i, None):
+                    if not c.startswith(only):
+                        break
+                    if c != only:
+                        compat.append(c)
+            else:
+                compat = [c for c in codes if c != only and c.startswith(only)]
+                same = only in codes
+            if not compat and not informal and same:
                 compat = [only]
             if compat and len(chain) > 1 and compat[0] == only and set(chain[-2].codes) == {only}:
                 return None  # written twice already: the rest is not a division
@@ -402,9 +536,11 @@ class _Parser:
             if compat:
                 self.narrow(compat)
                 return compat
+        if informal:
+            return None  # as below, without looking at every code
         depth = min(len(p) for p in last_codes)
         deeper = [c for c in codes if len(c) > depth]
-        if informal or not deeper or min(len(c) for c in deeper) > 6:
+        if not deeper or min(len(c) for c in deeper) > 6:
             # A village name elsewhere in the country, or a short name that is
             # really the start of a road or compound: not a division here.
             return None
@@ -425,19 +561,22 @@ class _Parser:
     def fallback_division(self, pos: int) -> int | None:
         """Township, community or development zone spelled with its suffix but absent from the data."""
         s = self.s
-        window = s[pos : pos + _FALLBACK_REACH]
+        reach = pos + _FALLBACK_REACH
         # Each pattern needs its suffix word within reach; most positions
-        # have none of them, and checking the window is cheaper than matching.
+        # have none of them, and looking for it is cheaper than matching
+        # (for any of them at once, first).
+        if _FALLBACK_MARKS.search(s, pos, reach) is None:
+            return None
         for kind, pattern, marks in _FALLBACKS:
-            if kind == "town" and self.seen & (_TOWN_K | _COMMUNITY_K):
+            if kind == "town" and self.seen & _ANY_TOWN_COMMUNITY:
                 continue
-            if marks.isdisjoint(window):
+            if marks.search(s, pos, reach) is None:
                 continue
             m = pattern.match(s, pos)
             if m is None or not _plain_name(m.group()):
                 continue
             # A village may follow the road it belongs to; a township never does.
-            if kind == "town" and self.seen & (_ROAD_K | _POI):
+            if kind == "town" and self.seen & _ANY_ROAD_POI:
                 continue
             self.emit(kind, pos, m.end())
             self.warnings.append(f"区划库中未找到：“{m.group()}”")
@@ -485,38 +624,46 @@ class _Parser:
         seen = self.seen
         c = s[pos]
         digit = c.isdigit()
-        if digit and not seen & (_ROAD_K | _POI | _BLDG):
+        if digit and not seen & _ANY_ROAD_POI_BLDG:
             # Numbered roads: 6号大街, 2号路.
             m = _NUMBERED_ROAD.match(s, pos)
             if m is not None:
-                self.emit("road", pos, m.end())
-                return m.end()
+                end = m.end()
+                self.emit("road", pos, end)
+                return end
         if digit or c == "第" or "A" <= c <= "Z" or c in "-负地":
             got = self.number(pos, digit)
             if got is not None or not ("A" <= c <= "Z" or c in "第负地"):
                 return got
-        if not seen & (_ROAD_K | _POI | _BLDG):
+        # Every devzone word ends in 区, within 23 characters of the start.
+        if not seen & _ANY_ROAD_POI_BLDG and s.find("区", pos, pos + 23) >= 0:
             m = _DEVZONE.match(s, pos)
             if m is not None and not seen & _DEVZONE_K:
-                self.emit("devzone", pos, m.end())
-                return m.end()
-        if seen & _ROAD_K and not seen & (_ROADNO | _SUBROAD | _POI):
+                end = m.end()
+                self.emit("devzone", pos, end)
+                return end
+        if seen & _ROAD_K and not seen & _ANY_ROADNO_SUBROAD_POI:
             m = _SEGMENT.match(s, pos)
             if m is not None:  # 人民南路四段, 一环路北一段
-                self.emit("subroad", pos, m.end())
-                return m.end()
-        if not seen & (_POI | _BLDG | _UNIT_K | _ROOM_K):
+                end = m.end()
+                self.emit("subroad", pos, end)
+                return end
+        if not seen & _ANY_POI_BLDG_UNIT_ROOM:
             m = _ROAD.match(s, pos)
             if m is not None:
                 if not seen & _ROAD_K:
-                    self.emit("road", pos, m.end())
-                    return m.end()
+                    end = m.end()
+                    self.emit("road", pos, end)
+                    return end
                 if not seen & _SUBROAD:
-                    self.emit("subroad", pos, m.end())
-                    return m.end()
+                    end = m.end()
+                    self.emit("subroad", pos, end)
+                    return end
         m = _POI_RUN.match(s, pos)
-        if m is not None and m.end() - pos >= 2:
-            return self.poi(pos, m.end())
+        if m is not None:
+            end = m.end()
+            if end - pos >= 2:
+                return self.poi(pos, end)
         return None
 
     def poi(self, a: int, b: int) -> int | None:
@@ -524,7 +671,7 @@ class _Parser:
         if seen & _ROOM_K:
             return None
         if seen & _POI:
-            if seen & (_SUBPOI | _BLDG | _UNIT_K):
+            if seen & _ANY_SUBPOI_BLDG_UNIT:
                 return None
             self.emit("subpoi", a, b)
             return b
@@ -541,92 +688,109 @@ class _Parser:
         # not tried otherwise (str.isdigit covers everything \d matches).
         s = self.s
         seen = self.seen
+        dash = False
         if digit:
-            if seen & _SUBROAD and not seen & (_SUBROADNO | _POI):
+            if seen & _SUBROAD and not seen & _ANY_SUBROADNO_POI:
                 m = _ROAD_NO.match(s, pos)
                 if m is not None:
-                    self.emit("subroad_no", pos, m.end())
-                    return m.end()
-            if seen & _ROAD_K and not seen & (_ROADNO | _SUBROAD | _POI):
+                    end = m.end()
+                    self.emit("subroad_no", pos, end)
+                    return end
+            if seen & _ROAD_K and not seen & _ANY_ROADNO_SUBROAD_POI:
                 m = _ROAD_NO.match(s, pos)
                 if m is not None:
-                    self.emit("road_no", pos, m.end())
-                    return m.end()
-            if seen & _ROAD_K and not seen & (_SUBROAD | _POI):
+                    end = m.end()
+                    self.emit("road_no", pos, end)
+                    return end
+            if seen & _ROAD_K and not seen & _ANY_SUBROAD_POI:
                 m = _LANE.match(s, pos)
                 if m is not None:
-                    self.emit("subroad", pos, m.end())
-                    return m.end()
-            if not seen & (_BLDG | _ROADNO | _VGROUP):
+                    end = m.end()
+                    self.emit("subroad", pos, end)
+                    return end
+            if not seen & _ANY_BLDG_ROADNO_VGROUP:
                 m = _GROUP.match(s, pos)
                 if m is not None:
                     # 5组6号 is two elements, as in the address base: the group
                     # (GA/T class 30) and the door plate in it (class 40).
-                    self.emit("village_group", pos, m.end())
-                    return m.end()
-            if not seen & (_BLDG | _UNIT_K | _ROOM_K):
+                    end = m.end()
+                    self.emit("village_group", pos, end)
+                    return end
+            # 12-2-302 and 12-302 have their dash within five characters.
+            dash = s.find("-", pos + 1, pos + 6) >= 0
+            if dash and not seen & _ANY_BLDG_UNIT_ROOM:
                 m = _COMPACT3.match(s, pos)
                 if m is not None:
                     self.emit("building", m.start(1), m.end(1))
                     self.emit("unit", m.start(2), m.end(2))
                     self.emit("room", m.start(3), m.end(3))
                     return m.end()
-        if not seen & (_BLDG | _UNIT_K | _FLOOR_K | _ROOM_K):
+        if not seen & _ANY_BLDG_UNIT_FLOOR_ROOM:
             m = _BUILDING.match(s, pos)
-            if m is None and seen & (_POI | _ROADNO | _SUBROADNO):
+            if m is None and seen & _ANY_POI_ROADNO_SUBROADNO:
                 m = _BUILDING_HAO.match(s, pos)
-            if m is None and not seen & (_ROAD_K | _POI | _ROADNO | _SUBROAD | _SUBROADNO):
+            if m is None and not seen & _ANY_ROAD_POI_ROADNO_SUBROAD_SUBROADNO:
                 # A bare "N号" with no road is a house number of the village.
                 m2 = _ROAD_NO.match(s, pos) if digit else None
-                if m2 is not None and seen & (_DIVISIONS_MASK | _VGROUP):
-                    self.emit("road_no", pos, m2.end())
-                    return m2.end()
+                if m2 is not None and seen & _ANY_DIVISIONS_VGROUP:
+                    end = m2.end()
+                    self.emit("road_no", pos, end)
+                    return end
             if m is not None:
-                self.emit("building", pos, m.end())
-                return m.end()
-        if seen & _POI and not seen & (_SUBPOI | _BLDG | _UNIT_K | _FLOOR_K | _ROOM_K):
+                end = m.end()
+                self.emit("building", pos, end)
+                return end
+        if seen & _POI and not seen & _ANY_SUBPOI_BLDG_UNIT_FLOOR_ROOM:
             m = _PHASE.match(s, pos)
             if m is not None:
-                self.emit("subpoi", pos, m.end())
-                return m.end()
-        if not seen & (_UNIT_K | _FLOOR_K | _ROOM_K):
+                end = m.end()
+                self.emit("subpoi", pos, end)
+                return end
+        if not seen & _ANY_UNIT_FLOOR_ROOM:
             m = _UNIT.match(s, pos)
             if m is not None:
-                self.emit("unit", pos, m.end())
-                return m.end()
-            if digit and seen & _BLDG:
+                end = m.end()
+                self.emit("unit", pos, end)
+                return end
+            if digit and dash and seen & _BLDG:
                 m = _COMPACT2.match(s, pos)
                 if m is not None:
                     self.emit("unit", m.start(1), m.end(1))
                     self.emit("room", m.start(2), m.end(2))
                     return m.end()
-        if not seen & (_FLOOR_K | _ROOM_K):
+        if not seen & _ANY_FLOOR_ROOM:
             m = _FLOOR.match(s, pos)
             if m is not None:
-                self.emit("floor", pos, m.end())
-                return m.end()
+                end = m.end()
+                self.emit("floor", pos, end)
+                return end
         if not seen & _ROOM_K:
-            if digit and not seen & (_BLDG | _UNIT_K):
+            if digit and dash and not seen & _ANY_BLDG_UNIT:
                 m = _COMPACT2.match(s, pos)
                 if m is not None and (not seen & _ROAD_K or seen & _ROADNO):
                     self.emit("building", m.start(1), m.end(1))
                     self.emit("room", m.start(2), m.end(2))
                     return m.end()
-            if digit and seen & _ROAD_K and not seen & (_ROADNO | _SUBROAD | _POI):
+            if digit and seen & _ROAD_K and not seen & _ANY_ROADNO_SUBROAD_POI:
                 m = _BARE_NO.match(s, pos)
                 if m is not None:
-                    self.emit("road_no", pos, m.end())
-                    return m.end()
+                    end = m.end()
+                    self.emit("road_no", pos, end)
+                    return end
             m = _ROOM.match(s, pos)
             # A bare number is a room only after a building, unit or floor, as
             # the last number after a house number (3号1203), or when it is all there is.
             if m is not None and (
-                seen & (_BLDG | _UNIT_K | _FLOOR_K)
-                or (_at_end(s, m.end()) and (not self.elements or seen & (_ROADNO | _SUBROADNO)))
+                seen & _ANY_BLDG_UNIT_FLOOR
+                or (_at_end(s, m.end()) and (not self.elements or seen & _ANY_ROADNO_SUBROADNO))
             ):
-                self.emit("room", pos, m.end())
-                return m.end()
+                end = m.end()
+                self.emit("room", pos, end)
+                return end
         return None
+
+
+_parser_init = _Parser.__init__
 
 
 def _compact_ahead(s: str, pos: int) -> bool:
@@ -694,12 +858,16 @@ def parse(
     region = _clean_region(default_region if default_region is not None else region)
     gz = gazetteer if gazetteer is not None else get_gazetteer(region)
     folded = prepare(text)
-    p = _Parser(text, folded, gz, region)
+    # _Parser(...) without going through type.__call__, which costs as much
+    # as the rest of parsing an empty string.
+    p: _Parser = _new_object(_Parser)
+    _parser_init(p, text, folded, gz, region)
     p.run()
     return _resolve(p, text)
 
 
-_new_parsed = object.__new__
+class _ParsedDraft:
+    """A plain object with ParsedAddress's layout (a __dict__), to be given its class."""
 
 
 def _resolve(p: _Parser, text: str) -> ParsedAddress:
@@ -730,7 +898,8 @@ def _resolve(p: _Parser, text: str) -> ParsedAddress:
             ambiguous = True
             code = _common_ancestor(gz, cands)
             candidates = tuple(DivisionCandidate(c, "".join(n for _, n in gz.path(c))) for c in sorted(cands))
-            _, _, a, b, _ = elements[p.chain_elements[-1]]
+            last = elements[deepest.element]
+            a, b = last.start, last.end
             p.warnings.append(
                 f"“{text[a:b]}”对应{len(cands)}个区划：{'、'.join(c.name for c in candidates[:5])}"
                 f"{'等' if len(candidates) > 5 else ''}，请补充上级区划或指定部署区域"
@@ -741,7 +910,7 @@ def _resolve(p: _Parser, text: str) -> ParsedAddress:
         # division elements resolve to.
         on_path = dict(path)
         # Give every division element the code it resolved to.
-        for div, idx in zip(p.chain, p.chain_elements, strict=True):
+        for div in p.chain:
             mine: str | None = None
             div_codes = div.codes
             if div.vague and div is not deepest:
@@ -752,30 +921,37 @@ def _resolve(p: _Parser, text: str) -> ParsedAddress:
                 found = [c for c in div_codes if code.startswith(c)]
                 if len(found) == 1:
                     mine = found[0]
-            kind, _, a, b, _ = elements[idx]
             short = None if mine is None else on_path.get(mine) or gz.short_name(mine)
             if not short:
                 short = normalize_name(p.s[div.start : div.end])
-            elements[idx] = (kind, short, a, b, mine)
+            el = elements[div.element]
+            el.value = short
+            el.code = mine
     elif region is not None and region in gz:
         code = region
         from_region = True
         path = gz.path_tuple(code)
-    out: ParsedAddress = _new_parsed(ParsedAddress)
-    # ParsedAddress is a frozen dataclass with a __dict__ (for its cached
-    # property); filling that directly skips the per-field object.__setattr__.
-    out.__dict__.update(
-        text=text,
-        elements=tuple([_element(k, v, text[a:b], a, b, c) for k, v, a, b, c in elements]),
-        division_code=code,
-        division_path=path,
-        ambiguous=ambiguous,
-        candidates=candidates,
-        division_from_region=from_region,
-        warnings=tuple(p.warnings),
-        prepared=p.s,
-    )
+    # ParsedAddress is a frozen dataclass, whose __init__ sets every field
+    # through object.__setattr__: made like an Element instead.
+    out: Any = _ParsedDraft()
+    out.text = text
+    out.elements = _elements(elements)
+    out.division_code = code
+    out.division_path = path
+    out.ambiguous = ambiguous
+    out.candidates = candidates
+    out.division_from_region = from_region
+    out.warnings = tuple(p.warnings)
+    out.prepared = p.s
+    out.__class__ = ParsedAddress
     return out
+
+
+def _elements(drafts: list[_ElementDraft]) -> tuple[Element, ...]:
+    element = Element
+    for el in cast("list[Any]", drafts):
+        el.__class__ = element
+    return tuple(cast("list[Element]", drafts))
 
 
 def _common_ancestor(gz: Gazetteer, codes: list[str]) -> str | None:
