@@ -111,6 +111,7 @@ def test_campaign_from_setup_to_recheck(page: Any, live_server: Any) -> None:
     page.screenshot(path=str(SHOTS / "campaign-my-work.png"), full_page=True)
     page.click(f"[data-item='{mine[rooms[0].pk].pk}'] a")
     page.click("#add-row")  # a fourth row, without JavaScript
+    page.wait_for_selector("fieldset.occupant >> nth=3")  # the form comes back as a new page
     assert page.locator("fieldset.occupant").count() == 4
     for n, (name, number, phone, relation) in enumerate(HOUSEHOLD):
         page.fill(f"input[name=occ-{n}-name]", name)
@@ -143,6 +144,7 @@ def test_campaign_from_setup_to_recheck(page: Any, live_server: Any) -> None:
     _login(page, base, "officer")
     page.click("header >> text=采集审核")
     visits = {v.item.address_id: v for v in Visit.objects.select_related("item")}
+    page.wait_for_selector("#queue li[data-visit]")
     assert page.locator("#queue li[data-visit]").count() == 3
     page.click(f"[data-visit='{visits[rooms[0].pk].pk}'] a")
     content = page.content()

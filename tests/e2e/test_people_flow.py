@@ -123,6 +123,8 @@ def test_household_tenant_move_search_and_audit(page: Any, live_server: Any, ali
     page.goto(f"{base}/people/{son.pk}/")
     page.fill("input[name=reason_text]", "查看轨迹")
     page.click("button:text('查看完整信息')")
+    # The full record is a new page; count only once it has arrived.
+    page.wait_for_selector("ol.timeline li")
     timeline = page.locator("ol.timeline li")
     assert timeline.count() == 2
     assert new_home.full_text in timeline.nth(0).text_content()
