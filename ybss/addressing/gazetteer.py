@@ -499,10 +499,11 @@ class Gazetteer:
         entry = tuple(out)
         made = self._entry_list
         if len(made) < 200_000:
-            # Under a lock: the index stored must be the one appended.
+            # Under a lock, so that the index stored is the one appended; and
+            # appended first, so that a reader never sees an index past the end.
             with self._entry_lock:
-                table[key] = ~len(made)
                 made.append(entry)
+                table[key] = ~(len(made) - 1)
         return entry
 
     def names_at(self, text: str, pos: int, memo: _Memo | None = None) -> list[_Found]:

@@ -141,14 +141,17 @@ _ONE_TO_ONE: set[str] = set()
 _TRANSLATE: dict[int, str] = {}
 
 
+# The printable ASCII, 〇 and CJK Unified Ideographs that fold to themselves.
+_SAME = [
+    cp
+    for cp in (*range(0x21, 0x7F), 0x3007, *range(0x4E00, 0xA000))
+    if chr(cp) != "<" and _fold_uncached(chr(cp)) == chr(cp)
+]
+
+
 def _unchanged_class(leave_out: frozenset[str] = frozenset()) -> str:
-    """Regex class of the printable ASCII, 〇 and CJK Unified Ideographs (and
-    Extension A) that fold to themselves."""
-    same = [
-        cp
-        for cp in (*range(0x21, 0x7F), 0x3007, *range(0x3400, 0x4DC0), *range(0x4E00, 0xA000))
-        if chr(cp) != "<" and _fold_uncached(chr(cp)) == chr(cp) and chr(cp) not in leave_out
-    ]
+    """Regex class of the characters of _SAME, but those in ``leave_out``."""
+    same = [cp for cp in _SAME if chr(cp) not in leave_out]
     ranges: list[str] = []
     start = prev = same[0]
     for cp in [*same[1:], -1]:
