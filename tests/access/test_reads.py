@@ -5,7 +5,8 @@ from django.test import Client, override_settings
 
 from tests.access.conftest import IDS, make_resident
 from tests.testapp.models import Resident
-from ybss.audit.models import Action, AuditEvent, AuditFlag, AuditTarget
+from ybss.audit import log
+from ybss.audit.models import Action, AuditEvent, AuditFlag, AuditHead, AuditTarget
 from ybss.lib.idcard import check_char
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,10 @@ def test_full_record_needs_a_purpose_and_is_audited(alice_client: Client, zhang:
     assert list(AuditEvent.objects.filter(target_rows__kind="person", target_rows__key=str(zhang.pk))) == [
         event
     ]
+    # The read's row is a link of the chain like any other (on PostgreSQL its hash is
+    # computed by the database), and the head moved on to it.
+    alice_client.post(url, PURPOSE)
+    assert log.verify().ok and AuditHead.objects.get().seq == event.seq + 1
 
 
 def test_not_yours_equals_not_found(alice_client: Client, wang: Resident) -> None:

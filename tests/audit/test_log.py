@@ -1,14 +1,18 @@
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.db.models.signals import post_migrate
 
 from ybss.addresses import actions
 from ybss.addresses.models import AddressNode, Kind
-from ybss.audit import log
+from ybss.audit import log, sqlite
 from ybss.audit.models import Action, AuditEvent, AuditHead, AuditTarget
 from ybss.divisions.models import Division
+from ybss.lib import hashchain
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +65,16 @@ def _raw(sql: str, params: list[Any]) -> None:
         cur.execute(sql, params)
 
 
+def _forge(seq: int, after: AuditEvent, hash_: str) -> None:
+    """A row written straight into the table, linking to ``after``."""
+    _raw(
+        "INSERT INTO audit_auditevent (seq, at, actor_id, actor_name, ip, action, outcome, reason_code, "
+        "reason_text, targets, extra, prev_hash, hash) "
+        "VALUES (%s, %s, NULL, %s, '', %s, 'ok', '', '', %s, %s, %s, %s)",
+        [seq, after.at, "mallory", "view_full", "[]", "{}", after.hash, hash_],
+    )
+
+
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL refuses the edit itself; see below")
 def test_edited_row_is_named() -> None:
     _events(20)
@@ -83,12 +97,7 @@ def test_inserted_row_is_named() -> None:
     forged = AuditEvent.objects.get(seq=7)
     # A forger copies row 7 under a new sequence number between 7 and 8 cannot
     # exist, so they renumber nothing and add a row linking to 7.
-    _raw(
-        "INSERT INTO audit_auditevent (seq, at, actor_id, actor_name, ip, action, outcome, reason_code, "
-        "reason_text, targets, extra, prev_hash, hash) "
-        "VALUES (%s, %s, NULL, %s, '', %s, 'ok', '', '', %s, %s, %s, %s)",
-        [21, forged.at, "mallory", "view_full", "[]", "{}", forged.hash, "f" * 64],
-    )
+    _forge(21, forged, "f" * 64)
     result = log.verify()
     assert not result.ok and result.problem is not None
     assert result.problem.seq == 21
@@ -129,3 +138,61 @@ def test_every_target_of_an_event_is_indexed_small_or_bulk(count: int) -> None:
     assert [(r.kind, r.key) for r in rows] == [("person", k) for k in keys]
     assert AuditEvent.objects.get(pk=event.pk).targets == [f"person:{k}" for k in keys]
     assert log.verify().ok
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement read path is PostgreSQL's")
+def test_record_if_writes_the_hash_python_would_and_only_when_allowed() -> None:
+    _events(3)
+    check = ("SELECT %s::integer AS n", [7])
+    with transaction.atomic():
+        row, head, written = log.record_if(
+            check, ("c.n < %s", [8]), None, Action.VIEW_FULL, targets=[("person", "9"), ("person", "10")]
+        )
+    assert row == (7,) and head is not None and head[0] == 3 and written
+    event = AuditEvent.objects.get(seq=4)
+    assert event.prev_hash == head[1]
+    assert event.hash == hashchain.link_hash(event.prev_hash, event.seq, event.chain_record())
+    assert sorted(AuditTarget.objects.filter(event_id=event.pk).values_list("key", flat=True)) == ["10", "9"]
+    assert AuditHead.objects.get().hash == event.hash and log.verify().ok
+    with transaction.atomic():
+        row, head, written = log.record_if(check, ("c.n < %s", [7]), None, Action.VIEW_FULL)
+    assert row == (7,) and head == (4, event.hash) and not written
+    assert AuditEvent.objects.count() == 4 and AuditHead.objects.get().seq == 4
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement read path is PostgreSQL's")
+def test_record_if_on_a_log_with_no_head_writes_nothing() -> None:
+    with transaction.atomic():
+        row, head, written = log.record_if(("SELECT 1 AS n", []), ("TRUE", []), None, Action.VIEW_FULL)
+    assert row == (1,) and head is None and not written and not AuditEvent.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the trigger is SQLite's")
+def test_sqlite_trigger_comes_back_after_migrate_and_matches_its_migration() -> None:
+    migration = importlib.import_module(
+        "ybss.audit.migrations.0005_sqlite_trigger_indexes_targets_and_moves_head"
+    )
+    # A change to the trigger needs a migration of its own: databases keep the old one.
+    assert sqlite.create_statement() == migration.CREATE
+    present = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = %s"
+    _raw(sqlite.drop_statement(), [])
+    with connection.cursor() as cur:
+        cur.execute(present, [sqlite.TRIGGER])
+        assert cur.fetchone()[0] == 0
+    config = apps.get_app_config("audit")
+    post_migrate.send(sender=config, app_config=config, using="default")
+    with connection.cursor() as cur:
+        cur.execute(present, [sqlite.TRIGGER])
+        assert cur.fetchone()[0] == 1
+    _events(2)
+    assert AuditTarget.objects.count() == 2 and AuditHead.objects.get().seq == 2 and log.verify().ok
+
+
+def test_head_moves_only_for_the_next_event() -> None:
+    """A row forged after the head's successor leaves the head where it was."""
+    _events(3)
+    head = AuditHead.objects.get()
+    forged = AuditEvent.objects.get(seq=3)
+    _forge(9, forged, "e" * 64)
+    assert AuditHead.objects.get().seq == head.seq == 3
+    assert not log.verify().ok

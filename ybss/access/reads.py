@@ -80,39 +80,51 @@ def _limits() -> list[tuple[int, int]]:
     return [(60, settings.YBSS_READS_PER_MINUTE), (3600, settings.YBSS_READS_PER_HOUR)]
 
 
-def _recent_reads(user: Any) -> tuple[dict[str, int], tuple[int, str] | None]:
-    """The user's recent sensitive reads, counted for every rate window and for the
-    many-full-reads flag in one query, together with the audit chain's head, locked.
-    This runs before every sensitive read, inside the transaction that writes its row.
+def _counts(user: Any) -> tuple[str, list[Any]]:
+    """The user's recent sensitive reads, counted for every rate window (columns ``w0``,
+    ``w1``…, in ``_limits()`` order) and for the many-full-reads flag (``full_reads``), as
+    one SELECT that the covering index answers in tens of microseconds.
 
-    The statement is written out rather than built with ``aggregate``: the database
-    answers it from the covering index in tens of microseconds, and building it through
-    the ORM took fifty times as long. Reading the head in the same statement saves the
-    audit write a round trip. PostgreSQL locks the head row (``FOR UPDATE``); SQLite
-    needs no row lock, because its transactions begin IMMEDIATE, holding the write lock.
+    Written out rather than built with ``aggregate``: building it through the ORM took
+    fifty times as long as the database takes to answer it.
     """
     now = timezone.now()
     flag_window = settings.YBSS_FLAG_WINDOW_MINUTES * 60
     windows = [seconds for seconds, _ in _limits()]
     longest = max([*windows, flag_window])
     qn = connection.ops.quote_name
-
-    def since(seconds: int) -> Any:
-        return connection.ops.adapt_datetimefield_value(now - timedelta(seconds=seconds))
-
+    adapt = connection.ops.adapt_datetimefield_value
     at, action = qn("at"), qn("action")
-    counts = [f"COALESCE(SUM(CASE WHEN {at} >= %s THEN 1 ELSE 0 END), 0)" for _ in windows]
-    counts.append(f"COALESCE(SUM(CASE WHEN {action} = %s AND {at} >= %s THEN 1 ELSE 0 END), 0)")
+    counts = [
+        f"COALESCE(SUM(CASE WHEN {at} >= %s THEN 1 ELSE 0 END), 0) AS w{i}" for i in range(len(windows))
+    ]
+    counts.append(f"COALESCE(SUM(CASE WHEN {action} = %s AND {at} >= %s THEN 1 ELSE 0 END), 0) AS full_reads")
     sql = (
         f"SELECT {', '.join(counts)} FROM {qn(AuditEvent._meta.db_table)} "  # noqa: S608
         f"WHERE {qn('actor_id')} = %s AND {at} >= %s AND {qn('outcome')} = %s "
         f"AND {action} IN ({', '.join(['%s'] * len(SENSITIVE_ACTIONS))})"
     )
-    params: list[Any] = [since(s) for s in windows]
-    params += [str(Action.VIEW_FULL), since(flag_window), user.pk, since(longest), str(Outcome.OK)]
+    params: list[Any] = [adapt(now - timedelta(seconds=s)) for s in windows]
+    params += [str(Action.VIEW_FULL), adapt(now - timedelta(seconds=flag_window))]
+    params += [user.pk, adapt(now - timedelta(seconds=longest)), str(Outcome.OK)]
     params += [str(a) for a in SENSITIVE_ACTIONS]
+    return sql, params
+
+
+def _as_counts(row: Sequence[Any]) -> dict[str, int]:
+    windows = [seconds for seconds, _ in _limits()]
+    out = {f"w{seconds}": int(n) for seconds, n in zip(windows, row, strict=False)}
+    out["full_reads"] = int(row[len(windows)])
+    return out
+
+
+def _recent_reads(user: Any) -> tuple[dict[str, int], tuple[int, str] | None]:
+    """The counts of ``_counts`` together with the audit chain's head, in one statement,
+    inside the transaction that writes the read's row. SQLite needs no row lock: its
+    transactions begin IMMEDIATE, holding the write lock."""
+    sql, params = _counts(user)
+    qn = connection.ops.quote_name
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    head: tuple[int, str] | None = None
     with connection.cursor() as cur:
         cur.execute(
             f"SELECT c.*, h.seq, h.hash FROM ({sql}) AS c LEFT JOIN "  # noqa: S608
@@ -120,11 +132,9 @@ def _recent_reads(user: Any) -> tuple[dict[str, int], tuple[int, str] | None]:
             params,
         )
         row = cur.fetchone()
-    if row[-2] is not None:  # a log with no head row yet: the audit write creates it
-        head = (int(row[-2]), str(row[-1]))
-    out = {f"w{seconds}": int(n) for seconds, n in zip(windows, row, strict=False)}
-    out["full_reads"] = int(row[len(windows)])
-    return out, head
+    # A log with no head row yet: the audit write creates it.
+    head = None if row[-2] is None else (int(row[-2]), str(row[-1]))
+    return _as_counts(row), head
 
 
 def _exceeded(counts: dict[str, int]) -> int | None:
@@ -148,22 +158,30 @@ def sensitive_read(
     # No savepoint of its own: if the audit row cannot be written, the whole request's
     # transaction is undone with it, which is what must happen. A refusal is recorded
     # and committed before RateLimited is raised, outside the block.
+    event: dict[str, Any] = {
+        "targets": targets,
+        "reason_code": purpose.code,
+        "reason_text": purpose.text,
+        "extra": extra,
+    }
     with transaction.atomic(savepoint=False):
-        counts, head = _recent_reads(user)
+        if connection.vendor == "postgresql":
+            # One statement counts, locks the head and, within the limits, writes the row.
+            within = " AND ".join(f"c.w{i} < %s" for i in range(len(_limits())))
+            row, head, written = log.record_if(
+                _counts(user), (within, [allowed for _, allowed in _limits()]), user, action, **event
+            )
+            counts = _as_counts(row)
+        else:
+            counts, head = _recent_reads(user)
+            written = False
         window = _exceeded(counts)
         if window is not None:
             log.record(user, Action.RATE_LIMITED, outcome=Outcome.DENIED, extra={"window": window}, head=head)
             _flag_repeated_limits(user)
         else:
-            log.record(
-                user,
-                action,
-                targets=targets,
-                reason_code=purpose.code,
-                reason_text=purpose.text,
-                extra=extra,
-                head=head,
-            )
+            if not written:
+                log.record(user, action, head=head, **event)
             _detect(user, action, counts["full_reads"])
     if window is not None:
         raise RateLimited(retry_after=window if window == 60 else 300)

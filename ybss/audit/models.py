@@ -10,6 +10,7 @@ deletes these rows; on PostgreSQL a trigger refuses it outright.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -87,18 +88,29 @@ class AuditEvent(models.Model):
 
     def chain_record(self) -> dict[str, Any]:
         """Exactly the fields the hash covers, as plain JSON values."""
-        return {
-            "at": self.at.isoformat(),
-            "actor_id": self.actor_id,
-            "actor_name": self.actor_name,
-            "ip": self.ip,
-            "action": self.action,
-            "outcome": self.outcome,
-            "reason_code": self.reason_code,
-            "reason_text": self.reason_text,
-            "targets": self.targets,
-            "extra": self.extra,
-        }
+        return chain_record_of(self.__dict__)
+
+
+# The fields the chain hash covers, by attribute name.
+CHAINED = (
+    "at",
+    "actor_id",
+    "actor_name",
+    "ip",
+    "action",
+    "outcome",
+    "reason_code",
+    "reason_text",
+    "targets",
+    "extra",
+)
+
+
+def chain_record_of(values: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``AuditEvent.chain_record`` gives, from the field values alone (no model instance)."""
+    record = {name: values[name] for name in CHAINED}
+    record["at"] = values["at"].isoformat()
+    return record
 
 
 class AuditTarget(models.Model):
