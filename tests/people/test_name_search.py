@@ -4,6 +4,7 @@ by triggers on SQLite, with the same answers as reading every name)."""
 
 from __future__ import annotations
 
+import importlib
 import random
 from datetime import date
 
@@ -17,7 +18,7 @@ from ybss.addresses import actions as address_actions
 from ybss.addresses.models import AddressNode
 from ybss.people import actions
 from ybss.people.actions import MoveIn, PersonInput
-from ybss.people.views import name_matches, people_in_scope
+from ybss.people.views import NAME_CHARS, name_matches, people_in_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -229,6 +230,13 @@ def test_contains_search_reads_the_character_index(alice: User) -> None:
     # Letters with a case outside ASCII: the index cannot answer, the scan does.
     sql = str(name_matches(people_in_scope(alice), "José").query)
     assert "people_person_name_chars" not in sql and "@>" not in sql
+
+
+def test_the_search_expression_is_the_index_expression() -> None:
+    """Written over the table's own columns, the search reads exactly as the GIN index's
+    expression (people migration 0005): PostgreSQL uses an expression index only then."""
+    migration = importlib.import_module("ybss.people.migrations.0005_postgresql_name_character_index")
+    assert NAME_CHARS.format(name="name", former="former_names") == migration.EXPRESSION
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the character table is SQLite's")

@@ -48,8 +48,10 @@ def people_in_scope(user: Any) -> QuerySet[Person]:
     )
 
 
-# The expression of the PostgreSQL character index on names (people migration 0005).
-NAME_CHARS = """string_to_array(lower((name::text || coalesce(former_names::text, '')) COLLATE "C"), NULL)"""
+# The expression of the PostgreSQL character index on names (people migration 0005), over
+# the given name and former-names columns: written over the table's own columns, it must
+# read exactly as the index's expression for the index to answer it.
+NAME_CHARS = """string_to_array(lower(({name}::text || coalesce({former}::text, '')) COLLATE "C"), NULL)"""
 # SQLite keeps the same characters in a table of their own, filled by triggers (people migration 0007).
 SQLITE_NAME_CHARS = "SELECT person_id FROM people_person_name_chars WHERE ch = %s"
 
@@ -86,9 +88,7 @@ class _HoldsCharacters(Func):
         (name, name_params), (former, former_params) = (
             compiler.compile(e) for e in self.get_source_expressions()
         )
-        sql = NAME_CHARS.replace("name::text", f"{name}::text").replace(
-            "former_names::text", f"{former}::text"
-        )
+        sql = NAME_CHARS.format(name=name, former=former)
         return f"{sql} @> %s::text[]", (*name_params, *former_params, self.chars)
 
 
