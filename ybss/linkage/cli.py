@@ -143,6 +143,45 @@ class _Reporter:
         self.stream.flush()
 
 
+# What a run gives the shared driver: the linkage, every record's id, and the rows of
+# PAIRS.csv (record indexes, score, explanation), made only if they are written.
+PairRow = tuple[int, int, float, str]
+Outcome = tuple[Any, list[str], Callable[[], Iterable[PairRow]]]
+
+
+def _execute(
+    input_path: str,
+    out: str,
+    pairs_path: str | None,
+    stderr: Stream | None,
+    run: Callable[[Callable[[str], None], bool], Outcome],
+) -> Any:
+    """Open the outputs, ``run`` the linkage, write CLUSTERS.csv (and PAIRS.csv), all or
+    nothing; the same for every kind of record."""
+    report: Callable[[str], None] = _Reporter(stderr if stderr is not None else sys.stderr)
+    writer = AtomicWriter()
+    with gc_paused():
+        try:
+            # Open the outputs first: a wrong directory should not cost a full run.
+            clusters_file = writer.open(out)
+            pairs_file = writer.open(pairs_path) if pairs_path else None
+            linkage, record_id, pair_rows = run(report, pairs_file is not None)
+            _write_clusters(clusters_file, record_id, linkage.representative)
+            if pairs_file is not None:
+                w = csv.writer(pairs_file, lineterminator="\n")
+                w.writerow(("record_id_l", "record_id_r", "score", "explanation"))
+                for a, b, score, explanation in pair_rows():
+                    w.writerow((record_id[a], record_id[b], f"{score:.2f}", explanation))
+            writer.commit()
+        except BaseException:
+            writer.discard()
+            raise
+    written = out + (f" 和 {pairs_path}" if pairs_path else "")
+    records, clusters = int(linkage.stats["records"]), int(linkage.stats["clusters"])
+    report(f"已写出 {written}：{records:,} 条记录，{clusters:,} 个聚类")
+    return linkage
+
+
 def run_persons(
     input_path: str,
     out: str,
@@ -152,28 +191,8 @@ def run_persons(
     stderr: Stream | None = None,
 ) -> Linkage:
     """Read, link and write; raises :class:`LinkageInputError` with a message naming the bad row or column."""
-    report: Callable[[str], None] = _Reporter(stderr if stderr is not None else sys.stderr)
-    writer = AtomicWriter()
-    with gc_paused():
-        linkage = _run(input_path, out, pairs_path, threshold, report, writer)
-    written = out + (f" 和 {pairs_path}" if pairs_path else "")
-    records, clusters = int(linkage.stats["records"]), int(linkage.stats["clusters"])
-    report(f"已写出 {written}：{records:,} 条记录，{clusters:,} 个聚类")
-    return linkage
 
-
-def _run(
-    input_path: str,
-    out: str,
-    pairs_path: str | None,
-    threshold: float,
-    report: Callable[[str], None],
-    writer: AtomicWriter,
-) -> Linkage:
-    try:
-        # Open the outputs first: a wrong directory should not cost a full run.
-        clusters_file = writer.open(out)
-        pairs_file = writer.open(pairs_path) if pairs_path else None
+    def run(report: Callable[[str], None], keep_pairs: bool) -> Outcome:
         table, lines = _read(input_path, report)
         report(f"读取完成：{len(lines):,} 条记录")
         try:
@@ -181,16 +200,13 @@ def _run(
                 table,
                 threshold=threshold,
                 progress=report,
-                keep_pairs=pairs_file is not None,
+                keep_pairs=keep_pairs,
                 processes=default_processes(),
             )
         except DuplicateRecordId as exc:
             raise _duplicate(input_path, lines, exc) from None
 
-        record_id = table.record_id
-        _write_clusters(clusters_file, record_id, linkage.representative)
-        if pairs_file is not None:
-            w = _pairs_writer(pairs_file)
+        def pair_rows() -> Iterable[PairRow]:
             for a, b, _, joined in linkage.pairs():
                 # The full comparison: for pairs of one valid number, clustering
                 # needed only a lower bound of the score (see decision_score).
@@ -198,11 +214,11 @@ def _run(
                 explanation = comparison.explain()
                 if not joined:
                     explanation += "; cluster=refused(different valid id_number)"
-                w.writerow((record_id[a], record_id[b], f"{comparison.score:.2f}", explanation))
-        writer.commit()
-    except BaseException:
-        writer.discard()
-        raise
+                yield a, b, comparison.score, explanation
+
+        return linkage, table.record_id, pair_rows
+
+    linkage: Linkage = _execute(input_path, out, pairs_path, stderr, run)
     return linkage
 
 
@@ -263,12 +279,6 @@ def _write_clusters(f: IO[str], record_id: list[str], representative: array[int]
     w.writerows(zip(record_id, map(record_id.__getitem__, representative), strict=True))
 
 
-def _pairs_writer(f: IO[str]) -> Any:
-    w = csv.writer(f, lineterminator="\n")
-    w.writerow(("record_id_l", "record_id_r", "score", "explanation"))
-    return w
-
-
 def check_region(region: str | None) -> str | None:
     """The region as a division code prefix, or None for the whole country; a bad one is an input error."""
     if region is None or not region.strip():
@@ -292,30 +302,9 @@ def run_kind(
     """:func:`run_persons` for units or addresses (``kind`` is a key of :data:`KINDS`)."""
     spec = KINDS[kind]
     region = check_region(region)
-    report: Callable[[str], None] = _Reporter(stderr if stderr is not None else sys.stderr)
-    writer = AtomicWriter()
     limit = spec.threshold if threshold is None else threshold
-    with gc_paused():
-        linkage = _run_nodes(spec, input_path, out, pairs_path, limit, region, report, writer)
-    written = out + (f" 和 {pairs_path}" if pairs_path else "")
-    records, clusters = int(linkage.stats["records"]), int(linkage.stats["clusters"])
-    report(f"已写出 {written}：{records:,} 条记录，{clusters:,} 个聚类")
-    return linkage
 
-
-def _run_nodes(
-    spec: Kind,
-    input_path: str,
-    out: str,
-    pairs_path: str | None,
-    threshold: float,
-    region: str | None,
-    report: Callable[[str], None],
-    writer: AtomicWriter,
-) -> NodeLinkage:
-    try:
-        clusters_file = writer.open(out)
-        pairs_file = writer.open(pairs_path) if pairs_path else None
+    def run(report: Callable[[str], None], keep_pairs: bool) -> Outcome:
         table = spec.table(region=region)
         lines = array("i")
         for batch_lines, columns in read_columns(
@@ -329,28 +318,22 @@ def _run_nodes(
             report(f"注意：{note}")
         try:
             linkage = spec.link(
-                table,
-                threshold=threshold,
-                progress=report,
-                keep_pairs=pairs_file is not None,
-                processes=default_processes(),
+                table, threshold=limit, progress=report, keep_pairs=keep_pairs, processes=default_processes()
             )
         except DuplicateRecordId as exc:
             raise _duplicate(input_path, lines, exc) from None
-        record_id = table.record_id
-        _write_clusters(clusters_file, record_id, linkage.representative)
-        if pairs_file is not None:
-            w = _pairs_writer(pairs_file)
+
+        def pair_rows() -> Iterable[PairRow]:
             for a, b, _, refused_by in linkage.pairs():
                 comparison = linkage.explain(a, b)
                 explanation = comparison.explain()
                 if refused_by:
                     explanation += f"; cluster=refused(different {refused_by})"
-                w.writerow((record_id[a], record_id[b], f"{comparison.score:.2f}", explanation))
-        writer.commit()
-    except BaseException:
-        writer.discard()
-        raise
+                yield a, b, comparison.score, explanation
+
+        return linkage, table.record_id, pair_rows
+
+    linkage: NodeLinkage = _execute(input_path, out, pairs_path, stderr, run)
     return linkage
 
 
