@@ -1,10 +1,12 @@
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client, override_settings
 
 from tests.access.conftest import IDS, make_resident
 from tests.testapp.models import Resident
+from ybss.access.reads import Purpose, sensitive_read
 from ybss.audit import log
 from ybss.audit.models import Action, AuditEvent, AuditFlag, AuditHead, AuditTarget
 from ybss.lib.idcard import check_char
@@ -181,3 +183,15 @@ def test_subject_report_neutralizes_formulas_typed_as_purposes(
     rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
     texts = [row[7] for row in rows[1:]]
     assert "'" + typed in texts and typed not in texts
+
+
+@pytest.mark.parametrize("count", [1, 50, 51, 400])
+def test_a_read_naming_many_records_indexes_them_all(alice: Any, count: int) -> None:
+    """Up to ``log.ONE_STATEMENT_TARGETS`` the targets go into the read's one statement
+    (PostgreSQL); beyond, the write takes the bulk path. Either way all are indexed."""
+    keys = [str(10_000 + i) for i in range(count)]
+    with transaction.atomic():
+        sensitive_read(alice, Action.VIEW_FULL, [("person", k) for k in keys], Purpose("verify", "入户核查"))
+    event = AuditEvent.objects.get(action=Action.VIEW_FULL)
+    assert sorted(AuditTarget.objects.filter(event=event).values_list("key", flat=True)) == sorted(keys)
+    assert log.verify().ok and AuditHead.objects.get().seq == event.seq

@@ -165,7 +165,7 @@ def sensitive_read(
         "extra": extra,
     }
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and len(targets) <= log.ONE_STATEMENT_TARGETS:
             # One statement counts, locks the head and, within the limits, writes the row.
             within = " AND ".join(f"c.w{i} < %s" for i in range(len(_limits())))
             row, head, written = log.record_if(

@@ -18,6 +18,9 @@ from .context import client_ip
 from .models import AuditEvent, AuditHead, AuditTarget, Outcome, chain_record_of
 
 Target = tuple[str, object]
+# Up to this many targets an event's target rows are written in the event's own statement
+# on PostgreSQL; a bulk import or export naming thousands goes through COPY instead.
+ONE_STATEMENT_TARGETS = 50
 
 
 def record(
@@ -50,7 +53,7 @@ def record(
     event.seq, event.prev_hash = head[0] + 1, head[1]
     event.hash = hashchain.link_hash(event.prev_hash, event.seq, event.chain_record())
     pairs = _pairs(event.targets)
-    if connection.vendor == "postgresql" and len(pairs) <= 50:
+    if connection.vendor == "postgresql" and len(pairs) <= ONE_STATEMENT_TARGETS:
         event.pk = _write_in_one_statement(event, pairs)
     else:
         event.pk = _run_insert(_event_insert(event))
