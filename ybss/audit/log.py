@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import CharField, DateTimeField, JSONField
+from django.db.models import DateTimeField, JSONField
 from django.utils import timezone
 
 from ybss.core.db import insert_rows
@@ -120,7 +120,9 @@ def _record_if_sql(check_sql: str, allowed_sql: str, columns: tuple[str, ...], t
     """``record_if``'s statement, the same for every read with the same number of targets."""
     qn = connection.ops.quote_name
     head_table = _q(AuditHead)
-    casts = [f"%s::{_EVENT_CASTS[name]}" for name in columns]
+    # Typed, because the values are selected rather than listed in VALUES.
+    types = {f.column: f.db_type(connection) for f in _EVENT_FIELDS}
+    casts = [f"%s::{types[name]}" for name in columns]
     parts = [
         f"h AS (SELECT seq, hash FROM {head_table} WHERE id = 1 FOR UPDATE)",  # noqa: S608
         f"c AS ({check_sql})",
@@ -203,13 +205,6 @@ _EVENT_KINDS = [
     )
     for f in _EVENT_FIELDS
 ]
-_EVENT_CASTS = {
-    "at": "timestamp with time zone",
-    "actor_id": "integer",
-    "targets": "jsonb",
-    "extra": "jsonb",
-}
-_EVENT_CASTS.update({f.column: "text" for f in _EVENT_FIELDS if isinstance(f, CharField)})
 
 
 def _event_values(values_by_name: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
