@@ -101,7 +101,9 @@ class NodeTable(Protocol):
 
     def __len__(self) -> int: ...
 
-    def freeze(self) -> None: ...
+    def freeze(self, *, processes: int = 1, progress: Progress | None = None) -> None:
+        """Finish preparing (idempotent); ``processes`` may share the work."""
+        ...
 
     def node_count(self) -> int: ...
 
@@ -180,7 +182,7 @@ def _link(
     table: NodeTable, threshold: float, progress: Progress, keep_pairs: bool, processes: int
 ) -> NodeLinkage:
     started = time.perf_counter()
-    table.freeze()
+    table.freeze(processes=processes, progress=progress)
     record_id = table.record_id
     check_unique_ids(record_id)
     n, m = len(table), table.node_count()

@@ -849,9 +849,10 @@ def link(
     processes: int = 1,
 ) -> NodeLinkage:
     """Block, compare and cluster the units of ``table``."""
-    report = progress or (lambda _: None)
-    table.freeze(processes=processes, progress=report)
-    return link_nodes(table, threshold=threshold, progress=report, keep_pairs=keep_pairs, processes=processes)
+    quiet: Progress = lambda _: None  # noqa: E731
+    return link_nodes(
+        table, threshold=threshold, progress=progress or quiet, keep_pairs=keep_pairs, processes=processes
+    )
 
 
 __all__ = [
