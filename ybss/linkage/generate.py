@@ -27,7 +27,7 @@ import contextlib
 import csv
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -608,27 +608,47 @@ def render_address(a: Address, style: int = 0) -> str:
     return text
 
 
-def generate(records: int, out: str | Path, *, seed: int = 1, truth: str | Path | None = None) -> Stats:
-    """Write ``records`` person records to ``out`` (and their true person to ``truth``)."""
-    gen = Generator(seed)
+def write_generated(
+    records: int,
+    out: str | Path,
+    truth: str | Path | None,
+    header: tuple[str, ...],
+    prefix: str,
+    batch: Callable[[int], Iterable[tuple[Sequence[str], int]]],
+) -> int:
+    """Write ``records`` rows of ``batch(n)`` (each its fields and its true entity) to ``out``,
+    record ids ``prefix`` + nine digits, and each record's entity to ``truth``; the count written."""
     written = 0
     with contextlib.ExitStack() as files:
         f = files.enter_context(Path(out).open("w", encoding="utf-8", newline=""))
         t = files.enter_context(Path(truth).open("w", encoding="utf-8", newline="")) if truth else None
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(("record_id", "name", "id_number", "gender", "birth_date", "phone", "address"))
+        w.writerow(("record_id", *header))
         tw = csv.writer(t, lineterminator="\n") if t else None
         if tw:
             tw.writerow(("record_id", "entity_id"))
         while written < records:
-            batch = gen.records(min(CHUNK, records - written))[: records - written]
-            for row in batch:
+            rows = list(batch(min(CHUNK, records - written)))[: records - written]
+            for fields, entity in rows:
                 written += 1
-                rid = f"P{written:09d}"
-                w.writerow((rid, *row[:6]))
+                rid = f"{prefix}{written:09d}"
+                w.writerow((rid, *fields))
                 if tw:
-                    tw.writerow((rid, f"E{int(row[6]):09d}"))
-    gen.stats.records = written
+                    tw.writerow((rid, f"E{entity:09d}"))
+    return written
+
+
+def generate(records: int, out: str | Path, *, seed: int = 1, truth: str | Path | None = None) -> Stats:
+    """Write ``records`` person records to ``out`` (and their true person to ``truth``)."""
+    gen = Generator(seed)
+    gen.stats.records = write_generated(
+        records,
+        out,
+        truth,
+        ("name", "id_number", "gender", "birth_date", "phone", "address"),
+        "P",
+        lambda n: ((row[:6], int(row[6])) for row in gen.records(n)),
+    )
     return gen.stats
 
 

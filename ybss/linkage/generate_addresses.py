@@ -21,17 +21,14 @@ too, and the same road and door number exists in many counties.
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import random
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .generate import ROADS, Place, _cn_digits, _cn_number, _cumulative, places
+from .generate import ROADS, Place, _cn_digits, _cn_number, _cumulative, places, write_generated
 from .variants import SIMPLIFIED_TO_TRADITIONAL
 
-CHUNK = 50_000
 COPIES = ((1, 0.30), (2, 0.35), (3, 0.25), (4, 0.10))
 NOISE = {
     "no_province_city": 0.30,
@@ -286,24 +283,14 @@ class AddressGenerator:
 def generate(records: int, out: str | Path, *, seed: int = 1, truth: str | Path | None = None) -> Stats:
     """Write ``records`` address records to ``out`` (and their true address to ``truth``)."""
     gen = AddressGenerator(seed)
-    written = 0
-    with contextlib.ExitStack() as files:
-        f = files.enter_context(Path(out).open("w", encoding="utf-8", newline=""))
-        t = files.enter_context(Path(truth).open("w", encoding="utf-8", newline="")) if truth else None
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(("record_id", "address", "division_code"))
-        tw = csv.writer(t, lineterminator="\n") if t else None
-        if tw:
-            tw.writerow(("record_id", "entity_id"))
-        while written < records:
-            batch = gen.records(min(CHUNK, records - written))[: records - written]
-            for text, code, entity in batch:
-                written += 1
-                rid = f"A{written:09d}"
-                w.writerow((rid, text, code))
-                if tw:
-                    tw.writerow((rid, f"E{entity:09d}"))
-    gen.stats.records = written
+    gen.stats.records = write_generated(
+        records,
+        out,
+        truth,
+        ("address", "division_code"),
+        "A",
+        lambda n: (((text, code), entity) for text, code, entity in gen.records(n)),
+    )
     return gen.stats
 
 

@@ -23,8 +23,6 @@ units sharing an office building's address and its phone.
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,11 +30,10 @@ from pathlib import Path
 
 from ybss.lib import credit_code
 
-from .generate import Generator, Place, _cumulative, _homophones
+from .generate import Generator, Place, _cumulative, _homophones, write_generated
 from .generate_addresses import AddressGenerator, StandardAddress
 from .variants import SIMPLIFIED_TO_TRADITIONAL
 
-CHUNK = 50_000
 COPIES = ((1, 0.30), (2, 0.35), (3, 0.25), (4, 0.10))
 NOISE = {
     "name_missing": 0.01,
@@ -387,24 +384,9 @@ class UnitGenerator:
 def generate(records: int, out: str | Path, *, seed: int = 1, truth: str | Path | None = None) -> Stats:
     """Write ``records`` unit records to ``out`` (and their true unit to ``truth``)."""
     gen = UnitGenerator(seed)
-    written = 0
-    with contextlib.ExitStack() as files:
-        f = files.enter_context(Path(out).open("w", encoding="utf-8", newline=""))
-        t = files.enter_context(Path(truth).open("w", encoding="utf-8", newline="")) if truth else None
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(("record_id", "name", "credit_code", "address", "phone", "representative"))
-        tw = csv.writer(t, lineterminator="\n") if t else None
-        if tw:
-            tw.writerow(("record_id", "entity_id"))
-        while written < records:
-            batch = gen.records(min(CHUNK, records - written))[: records - written]
-            for fields, entity in batch:
-                written += 1
-                rid = f"U{written:09d}"
-                w.writerow((rid, *fields))
-                if tw:
-                    tw.writerow((rid, f"E{entity:09d}"))
-    gen.stats.records = written
+    gen.stats.records = write_generated(
+        records, out, truth, ("name", "credit_code", "address", "phone", "representative"), "U", gen.records
+    )
     return gen.stats
 
 
