@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 # A cluster's constraint: 0 = no number known, a positive int = that one
 # number, a frozenset = one of these numbers.
@@ -228,3 +229,21 @@ def representatives(roots: Sequence[int], record_id: Sequence[str], slots: int |
         if b < 0 or record_id[i] < record_id[b]:
             best[root] = i
     return array("i", [best[root] for root in roots])
+
+
+class Clusters:
+    """The clusters of a linkage result that holds ``table.record_id`` and, per record, its
+    ``representative`` (the record whose id names its cluster)."""
+
+    table: Any
+    representative: array[int]
+
+    def cluster_id(self, i: int) -> str:
+        return str(self.table.record_id[self.representative[i]])
+
+    def clusters(self) -> list[list[str]]:
+        """Every cluster as a sorted list of record ids (singletons included)."""
+        groups: dict[int, list[str]] = {}
+        for i, rep in enumerate(self.representative):
+            groups.setdefault(rep, []).append(self.table.record_id[i])
+        return sorted(sorted(g) for g in groups.values())

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, overload
 
 from . import scoring as S
-from .cluster import LabelledUnionFind, check_unique_ids, representatives
+from .cluster import Clusters, LabelledUnionFind, check_unique_ids, representatives
 from .parallel import gc_paused, map_chunks
 
 Progress = Callable[[str], None]
@@ -125,7 +125,7 @@ class NodeTable(Protocol):
 
 
 @dataclass
-class NodeLinkage:
+class NodeLinkage(Clusters):
     """What :func:`link_nodes` found: a cluster for every record and the pairs behind them."""
 
     table: NodeTable
@@ -139,16 +139,6 @@ class NodeLinkage:
     pair_score: array[float] = field(default_factory=lambda: array("d"))
     pair_refused_by: list[str] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
-
-    def cluster_id(self, i: int) -> str:
-        return self.table.record_id[self.representative[i]]
-
-    def clusters(self) -> list[list[str]]:
-        """Every cluster as a sorted list of record ids (singletons included)."""
-        groups: dict[int, list[str]] = {}
-        for i, rep in enumerate(self.representative):
-            groups.setdefault(rep, []).append(self.table.record_id[i])
-        return sorted(sorted(g) for g in groups.values())
 
     def pairs(self) -> Iterator[tuple[int, int, float, str]]:
         """``(left, right, score, refused_by)`` for every kept pair; ``refused_by`` is "" when joined."""

@@ -39,7 +39,7 @@ from typing import Any
 
 from . import fields as F
 from . import scoring as S
-from .cluster import ConstrainedUnionFind, check_unique_ids, representatives
+from .cluster import Clusters, ConstrainedUnionFind, check_unique_ids, representatives
 from .cluster import DuplicateRecordId as DuplicateRecordId  # where callers have always found it
 from .parallel import gc_paused, map_chunks
 
@@ -805,7 +805,7 @@ def _bigram_dice(a: str, b: str) -> float:
 
 
 @dataclass
-class Linkage:
+class Linkage(Clusters):
     """What :func:`link` found: a cluster for every record and the pairs behind them."""
 
     table: PersonTable
@@ -819,16 +819,6 @@ class Linkage:
     pair_score: array[float] = field(default_factory=lambda: array("d"))
     pair_joined: bytearray = field(default_factory=bytearray)
     stats: dict[str, float] = field(default_factory=dict)
-
-    def cluster_id(self, i: int) -> str:
-        return self.table.record_id[self.representative[i]]
-
-    def clusters(self) -> list[list[str]]:
-        """Every cluster as a sorted list of record ids (singletons included)."""
-        groups: dict[int, list[str]] = {}
-        for i, rep in enumerate(self.representative):
-            groups.setdefault(rep, []).append(self.table.record_id[i])
-        return sorted(sorted(g) for g in groups.values())
 
     def pairs(self) -> Iterator[tuple[int, int, float, bool]]:
         """``(left, right, score used for clustering, joined)`` for every kept pair.
