@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import date
+from pathlib import Path
 
 from ybss.lib import idcard
 from ybss.linkage import PersonTable, build_table
@@ -28,3 +30,9 @@ def make_code(body: str = "MA0C1234", kind: str = "91", county: str = COUNTY) ->
 
     first17 = kind + county + body + credit_code.org_check_char(body)
     return first17 + credit_code.credit_check_char(first17)
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    """A generated CSV file's rows, without its header."""
+    with path.open(encoding="utf-8") as f:
+        return list(csv.reader(f))[1:]

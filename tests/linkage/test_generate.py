@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
-from pathlib import Path
 
+import pytest
+
+from tests.linkage.helpers import read_rows
 from ybss.lib import idcard
+from ybss.linkage import generate_addresses, generate_units
 from ybss.linkage.generate import NOISE, generate, render_address
 from ybss.linkage.generate import places as generator_places
 
 
-def _read(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8") as f:
-        return list(csv.reader(f))[1:]
-
-
-def test_same_seed_same_file_other_seed_other_file(tmp_path):
+@pytest.mark.parametrize(
+    ("write", "records"),
+    [(generate, 500), (generate_units.generate, 400), (generate_addresses.generate, 400)],
+    ids=["persons", "units", "addresses"],
+)
+def test_same_seed_same_file_other_seed_other_file(tmp_path, write, records):
     a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
-    generate(500, a, seed=4)
-    generate(500, b, seed=4)
-    generate(500, c, seed=5)
+    write(records, a, seed=4)
+    write(records, b, seed=4)
+    write(records, c, seed=5)
     assert a.read_bytes() == b.read_bytes()
     assert a.read_bytes() != c.read_bytes()
 
@@ -28,7 +30,7 @@ def test_same_seed_same_file_other_seed_other_file(tmp_path):
 def test_records_truth_and_errors(tmp_path):
     data, truth = tmp_path / "p.csv", tmp_path / "t.csv"
     stats = generate(5000, data, seed=2, truth=truth)
-    rows, truths = _read(data), _read(truth)
+    rows, truths = read_rows(data), read_rows(truth)
     assert len(rows) == len(truths) == stats.records == 5000
     assert [r[0] for r in rows] == [t[0] for t in truths]
     assert len({t[1] for t in truths}) < 4000  # people have several copies
@@ -51,9 +53,9 @@ def test_records_truth_and_errors(tmp_path):
 def test_twins_share_everything_but_their_numbers_and_names(tmp_path):
     data, truth = tmp_path / "p.csv", tmp_path / "t.csv"
     generate(3000, data, seed=8, truth=truth)
-    entity = {t[0]: t[1] for t in _read(truth)}
+    entity = {t[0]: t[1] for t in read_rows(truth)}
     people: dict[str, list[str]] = {}
-    for r in _read(data):
+    for r in read_rows(data):
         if len(r[2]) == 18 and idcard.is_valid(r[2]):
             people.setdefault(entity[r[0]], r)
     by_birth_and_phone: dict[tuple[str, str], list[list[str]]] = {}
