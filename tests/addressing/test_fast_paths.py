@@ -302,3 +302,32 @@ def test_entries_made_by_several_threads_at_once() -> None:
     finally:
         sys.setswitchinterval(interval)
     assert all(got[n] == expected for n in range(4))
+
+
+def _unify_everywhere(text: str) -> str:
+    for pattern, repl, _ in norm._SYNONYMS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+# The characters the synonym rules look at, and a few they do not.
+_SYNONYM_TEXT = st.text(alphabet="0123456789AB-#号楼栋幢座门梯房户单元室层,路小区", max_size=24)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_SYNONYM_TEXT)
+def test_synonym_rules_skipped_only_where_they_cannot_match(text: str) -> None:
+    assert norm.unify(text) == _unify_everywhere(text)
+
+
+def test_each_synonym_rule_still_applies() -> None:
+    for text, expected in [
+        ("12-2-302", "12栋2单元302室"),
+        ("12栋2-302", "12栋2单元302室"),
+        ("3号楼", "3栋"),
+        ("5#", "5栋"),
+        ("2门", "2单元"),
+        ("302户", "302室"),
+        ("2单元302", "2单元302室"),
+    ]:
+        assert norm.unify(text) == expected == _unify_everywhere(text)
