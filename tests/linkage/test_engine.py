@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ybss.linkage import DEFAULT_THRESHOLD, link
+from ybss.linkage import DEFAULT_THRESHOLD, engine, link
 from ybss.linkage import scoring as S
 from ybss.linkage.cluster import ConstrainedUnionFind
 from ybss.linkage.engine import DuplicateRecordId
@@ -194,3 +194,17 @@ def test_the_package_docstring_example_holds():
     import ybss.linkage
 
     assert doctest.testmod(ybss.linkage).failed == 0
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_pair_in_a_skipped_block_is_met_through_a_later_key(monkeypatch, processes):
+    """The later keys' pairs are made in parallel as if no block had been skipped; when
+    one was, the pairs a later key shares with it are taken there after all."""
+    monkeypatch.setattr(engine, "MAX_BLOCK", 2)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_RECORDS", 0)
+    same = ("王建国", "", "男", "1970-05-12")
+    rows = [("a", *same, PHONE, ADDRESS), ("b", *same, PHONE, ADDRESS), ("c", *same, "13900000000", "")]
+    result = link(table(*rows), processes=processes)
+    assert result.stats["pairs_birth_date+name"] == 0
+    assert result.stats["pairs_phone+name"] == 1
+    assert ["a", "b"] in result.clusters()

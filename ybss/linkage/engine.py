@@ -27,6 +27,7 @@ it), so that ten million records fit in a few gigabytes of a Python process.
 
 from __future__ import annotations
 
+import functools
 import operator
 import time
 from array import array
@@ -54,11 +55,11 @@ MAX_ID_BLOCK = 1000
 KEY_SLICE = 1 << 20
 # Pairs are compared in chunks of this many, handed to whichever process is free;
 # below PARALLEL_MIN_PAIRS a helper process costs more than it saves. At a million
-# records (145,000 pairs) it did not pay on the shared 2-core machine: both processes
-# normalize many of the same addresses, and the helper's first writes to the pages
-# it shares with this process (copy on write) cost more than its share of the work.
+# records (145,000 pairs) two processes take 0.9–1.1 s against 2.3–2.4 s in one; before
+# address normalizing was made cheaper they did not pay (both normalize many of the same
+# addresses, and the helper copies the pages it first writes to).
 SCORE_CHUNK = 4096
-PARALLEL_MIN_PAIRS = 500_000
+PARALLEL_MIN_PAIRS = 50_000
 # Below this many records linking takes less than starting a helper process.
 PARALLEL_MIN_RECORDS = 50_000
 BLOCKING_KEYS = ("id_number", "birth_date+name", "phone+name", "phone+birth_date", "address+name")
@@ -373,17 +374,16 @@ class PersonTable:
         self.name_count, self.sound_count = name_count, sound_count
         n = len(self)
         common_sounds = {F.name_pinyin(name) for name in S.COMMON_NAMES}
+        # A weight depends only on the count: a few hundred counts for 100,000s of names.
+        weight = functools.cache(lambda count, common: S.name_weight(count, n, common=common))
         self._name_weight = array(
             "d",
-            (
-                S.name_weight(c, n, common=t in S.COMMON_NAMES)
-                for c, t in zip(self.name_count, self.name_text, strict=True)
-            ),
+            (weight(c, t in S.COMMON_NAMES) for c, t in zip(self.name_count, self.name_text, strict=True)),
         )
         self._sound_weight = array(
             "d",
             (
-                S.name_weight(c, n, common=t in common_sounds) - S.NAME_PINYIN_PENALTY
+                weight(c, t in common_sounds) - S.NAME_PINYIN_PENALTY
                 for c, t in zip(self.sound_count, self.sound_text, strict=True)
             ),
         )
@@ -924,24 +924,23 @@ class _Pairs:
             # Mistyped records first: with every record when the number's own pairs
             # need comparing too, else only they are left sides.
             lefts = len(block) - 1 if code in compare_all else mistyped.get(code, 0)
-            self.block(0, block, lefts)
+            self.block(block, lefts)
 
-    def block(self, kind: int, block: list[int], lefts: int) -> None:
-        """Take the pairs of ``block`` whose first record is one of the first ``lefts``.
+    def block(self, block: list[int], lefts: int) -> None:
+        """Take the pairs of a block of blocking key 0 whose first record is one of the first ``lefts``.
 
         Pairs of one valid number are compared and joined at once (their
         score is mostly the floor, so there is little to compare); the rest
-        are only collected, to be compared by :meth:`score` in parallel.
+        are only collected, to be compared by :meth:`score` in parallel. The
+        later keys' pairs are found by :func:`_key_pairs`.
         """
         table, threshold, keep_pairs = self.table, self.threshold, self.keep_pairs
         id_code, candidates, record_id = table.id_code, table.candidates, table.record_id
         score = table.decision_score
-        shares = table._shares_earlier_key
         union = self.uf.union
-        oversized, seen = self.oversized, self.seen
+        seen = self.seen
         linkage = self.linkage
         add_left, add_right = self.left.append, self.right.append
-        skip_two_numbers = threshold > DIFFERENT_NUMBERS_CEILING
         size = len(block)
         found = accepted = 0
         for x in range(lefts):
@@ -950,16 +949,10 @@ class _Pairs:
             for y in range(x + 1, size):
                 j = block[y]
                 same_number = code and code == id_code[j]
-                if kind:
-                    # Pairs with one number were met through it; pairs with two
-                    # different numbers can never reach the threshold.
-                    if same_number or (skip_two_numbers and code and id_code[j]):
-                        continue
-                    if shares(kind, i, j, oversized):
-                        continue
                 # Left is the smaller record id: what PAIRS.csv shows and ties are broken by.
                 a, b = (i, j) if record_id[i] < record_id[j] else (j, i)
-                if kind == 0 and (a in candidates or b in candidates):
+                if a in candidates or b in candidates:
+                    # A mistyped number has several keys: its pairs are taken once.
                     if (a, b) in seen:
                         continue
                     seen.add((a, b))
@@ -980,6 +973,13 @@ class _Pairs:
                     linkage.pair_joined.append(1)
         self.compared += found
         self.accepted += accepted
+
+    def take(self, kind: int, found: _KeyPairs) -> None:
+        """The pairs a later blocking key found, to be compared with the rest."""
+        self.left += found.left
+        self.right += found.right
+        self.compared += len(found.left)
+        self.oversized[kind] |= found.oversized
 
     def score(self, processes: int) -> None:
         """Compare the collected pairs (in ``processes`` processes) and keep those reaching the threshold."""
@@ -1006,6 +1006,52 @@ class _Pairs:
                 kept_scores.append(s)
         self.accepted += len(kept_scores)
         self.left, self.right, self.scores = kept_left, kept_right, kept_scores
+
+
+@dataclass
+class _KeyPairs:
+    """The pairs a blocking key after the first adds, and its blocks over the size limit."""
+
+    left: array[int]
+    right: array[int]
+    oversized: set[int]
+
+
+def _key_pairs(
+    table: PersonTable, kind: int, shift: int, threshold: float, earlier: Sequence[set[int]]
+) -> _KeyPairs:
+    """The pairs blocking key ``kind`` (1 …) puts in one block and no earlier key did.
+
+    Pairs with one valid number were met through it, and pairs with two
+    different numbers can never reach the threshold. What an earlier key met
+    depends only on the records and on that key's skipped blocks
+    (``earlier[k]`` for key ``k``), so the keys are worked through in parallel.
+    """
+    oversized = [*earlier[:kind], set()]
+    record_id, id_code = table.record_id, table.id_code
+    shares = table._shares_earlier_key
+    skip_two_numbers = threshold > DIFFERENT_NUMBERS_CEILING
+    left, right = array("i"), array("i")
+    add_left, add_right = left.append, right.append
+    for block in table._blocks_of(kind, table._sorted_keys(kind, shift), shift, oversized[kind]):
+        size = len(block)
+        for x in range(size - 1):
+            i = block[x]
+            code = id_code[i]
+            for y in range(x + 1, size):
+                j = block[y]
+                if code and (code == id_code[j] or (skip_two_numbers and id_code[j])):
+                    continue
+                if shares(kind, i, j, oversized):
+                    continue
+                # Left is the smaller record id: what PAIRS.csv shows and ties are broken by.
+                if record_id[i] < record_id[j]:
+                    add_left(i)
+                    add_right(j)
+                else:
+                    add_left(j)
+                    add_right(i)
+    return _KeyPairs(left, right, oversized[kind])
 
 
 def build_table(rows: Iterable[Sequence[str]], *, today: date | None = None) -> PersonTable:
@@ -1053,28 +1099,34 @@ def _link(
     uf = ConstrainedUnionFind(n, table.id_code, table.candidates)
     pairs = _Pairs(table, uf, linkage, threshold, keep_pairs)
     oversized = pairs.oversized
-    # The keys of every blocking key are independent of each other: they are
-    # made in parallel, the costliest (address fingerprints, kind 4) first.
+    # The blocking keys are independent of each other: their keys and, for the later
+    # ones, their pairs are made in parallel, the costliest (address fingerprints,
+    # kind 4) first. A later key's pairs are made as if no earlier key had skipped a
+    # block; when one did (rare), they are made again below, knowing which.
     shift = max(1, n).bit_length()
     order = [4, 1, 2, 3] if keep_pairs else [0, 4, 1, 2, 3]
+    assumed: list[set[int]] = [set() for _ in BLOCKING_KEYS]
 
-    def make_keys(task: int) -> Any:
+    def make(task: int) -> Any:
         kind = order[task]
         if kind == 0:
             return table._number_groups()
-        return table._sorted_keys(kind, shift)
+        return _key_pairs(table, kind, shift, threshold, assumed)
 
-    made = dict(zip(order, map_chunks(make_keys, len(order), processes), strict=True))
-    progress("分块键已生成")
+    made = dict(zip(order, map_chunks(make, len(order), processes), strict=True))
+    progress("分块键和候选对已生成")
     for kind, key_name in enumerate(BLOCKING_KEYS):
         before = pairs.compared
         if kind == 0 and not keep_pairs:
             pairs.by_number(*made.pop(0))
+        elif kind == 0:
+            for block in table._blocks_of(0, table._sorted_keys(0, shift), shift, oversized[0]):
+                pairs.block(block, len(block) - 1)
         else:
-            packed = made.pop(kind) if kind else table._sorted_keys(0, shift)
-            for block in table._blocks_of(kind, packed, shift, oversized[kind]):
-                pairs.block(kind, block, len(block) - 1)
-            del packed
+            found = made.pop(kind)
+            if any(oversized[:kind]):
+                found = _key_pairs(table, kind, shift, threshold, oversized)
+            pairs.take(kind, found)
         stats[f"pairs_{key_name}"] = pairs.compared - before
         progress(
             f"分块键 {key_name}：新增候选对 {pairs.compared - before:,}，累计 {pairs.compared:,}，"
