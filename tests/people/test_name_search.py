@@ -338,3 +338,71 @@ def test_contains_search_works_inside_another_query(alice: User, building: Addre
     direct = set(name_matches(people_in_scope(alice), "伟").values_list("pk", flat=True))
     nested = Person.objects.filter(pk__in=name_matches(people_in_scope(alice), "伟").values("pk"))
     assert direct and set(nested.values_list("pk", flat=True)) == direct
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the character table is SQLite's")
+def test_bulk_register_writes_the_characters_the_trigger_would(building: AddressNode) -> None:
+    """``bulk_register`` writes its people's characters itself while the insert trigger
+    stands aside: the same rows as the trigger writes for the same people, long former
+    names and letters in every case included, and the trigger is back afterwards."""
+    from ybss.people.models import Person
+    from ybss.people.name_chars import MAX_POSITION
+
+    room = address_actions.batch_create_rooms(None, building, address_actions.RoomPattern(1, 0, 1))[0]
+    long_former = ["Abcdefghij" * 4] * (MAX_POSITION // 40 + 2) + ["QXYZ"]
+    people = [
+        ("BAT BATBAYAR", []),
+        ("José Núñez", ["JOSÉ", "Zhang Wei"]),
+        ("王小明", ["赵四海", "伟张"]),
+        ("Иван Петров", long_former),
+    ]
+    rows = [
+        (
+            PersonInput(name=name, doc_type="passport", id_number=f"B{i:07d}", former_names=former),
+            MoveIn(room, date(2024, 1, 1)),
+        )
+        for i, (name, former) in enumerate(people)
+    ]
+    bulk = [p.pk for p in actions.bulk_register(None, rows)]
+    # The same people once more, one at a time, through the ORM: the trigger writes theirs.
+    single = [
+        Person.objects.create(name=name, former_names=former, id_number_index=f"single-{i}").pk
+        for i, (name, former) in enumerate(people)
+    ]
+
+    def characters(pk: int) -> set[str]:
+        with connection.cursor() as cur:
+            cur.execute("SELECT ch FROM people_person_name_chars WHERE person_id = %s", [pk])
+            return {row[0] for row in cur.fetchall()}
+
+    for made, by_trigger in zip(bulk, single, strict=True):
+        assert characters(made) and characters(made) == characters(by_trigger)
+    assert "q" in characters(bulk[-1])  # past the positions table, lowered as SQLite lowers
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM sqlite_master WHERE name = 'people_person_name_chars_insert'")
+        assert cur.fetchone()[0] == 1
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the character table is SQLite's")
+def test_a_bulk_register_undone_leaves_the_trigger_and_no_characters(building: AddressNode) -> None:
+    from django.db import transaction
+
+    room = address_actions.batch_create_rooms(None, building, address_actions.RoomPattern(1, 0, 1))[0]
+    rows = [(PersonInput(name="王小明", id_number=IDS[0]), MoveIn(room, date(2024, 1, 1)))]
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        actions.bulk_register(None, rows)
+        raise Undo
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM people_person_name_chars")
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT count(*) FROM sqlite_master WHERE name = 'people_person_name_chars_insert'")
+        assert cur.fetchone()[0] == 1
+    # And the trigger still writes for everyone else.
+    person = actions.register_person(None, PersonInput(name="赵四海", id_number=IDS[1]))
+    with connection.cursor() as cur:
+        cur.execute("SELECT ch FROM people_person_name_chars WHERE person_id = %s", [person.pk])
+        assert {row[0] for row in cur.fetchall()} == set("赵四海[]")

@@ -8,14 +8,14 @@ version row and an audit row, all in one transaction.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, overload
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from ybss.lib.idcard import IdNumberError, validate_id_number
 from ybss.lib.phone import PhoneError, normalize_phone
 from ybss.lib.text import InvalidName, clean_name
 
+from . import name_chars
 from .models import ID_NUMBER, PHONE, DocType, Gender, Person, PersonVersion, Residence, ResidenceKind
 
 DWELLING_KINDS = (Kind.ROOM, Kind.DOORPLATE)
@@ -554,6 +555,25 @@ _PERSON_COLUMNS = (
     "residence_code",
     "domicile_code",
 )
+_NAME = _PERSON_COLUMNS.index("name")
+_FORMER_NAMES = _PERSON_COLUMNS.index("former_names")
+
+
+def _former_names_as_stored() -> Callable[[tuple[str, ...]], str | None]:
+    """The former names' column text, as the database is given it: what the name-character
+    trigger would read back."""
+    field = Person._meta.get_field("former_names")
+    memo: dict[tuple[str, ...], str | None] = {}
+
+    def stored(names: tuple[str, ...]) -> str | None:
+        text = memo.get(names)
+        if text is None:
+            text = memo[names] = field.get_db_prep_save(names, connection)
+        return text
+
+    return stored
+
+
 _RESIDENCE_COLUMNS = (
     "person_id",
     "address_id",
@@ -757,7 +777,16 @@ def bulk_register(
         division_of.append(division)
     now = timezone.now()
     fixed = {"version": 1, "last_confirmed": today, "created_at": now, "updated_at": now}
-    person_ids = insert_rows(Person, _PERSON_COLUMNS, person_rows, count=len(person_rows), constants=fixed)
+    with name_chars.filled_by_caller(connection) as characters:
+        person_ids = insert_rows(
+            Person, _PERSON_COLUMNS, person_rows, count=len(person_rows), constants=fixed
+        )
+        if characters is not None:
+            stored = _former_names_as_stored()
+            characters.add(
+                (pk, row[_NAME], stored(row[_FORMER_NAMES]))
+                for pk, row in zip(person_ids, person_rows, strict=True)
+            )
 
     user, actor_name = _user(actor), getattr(actor, "username", "") if actor else "系统"
     # Most rows fill the same fields: one list per distinct set, not one per row.
