@@ -147,6 +147,27 @@ def test_masked_by_default_full_only_with_unmask_and_the_audit_says_so(
     assert (second.reason_code, second.reason_text) == ("verify", "年度数据核对")
 
 
+def _birth_date_in(text: str, born: date) -> bool:
+    return any(f in text for f in (born.isoformat(), born.strftime("%Y%m%d"), born.strftime("%Y/%m/%d")))
+
+
+def test_a_masked_export_cannot_give_the_id_number_back_through_the_birth_date(
+    alice_client: Client, rooms: list[AddressNode]
+) -> None:
+    """The eight digits a masked ID hides are the birth date: a masked export masks that
+    column too, in CSV and XLSX alike; an unmasked one shows it."""
+    person = register("张伟", 1, rooms[0])
+    assert person.birth_date == date(1990, 1, 1)
+    [masked] = csv_rows(download(alice_client))
+    assert masked["出生日期"] == export.MASKED_DATE
+    assert not _birth_date_in(str(masked), date(1990, 1, 1))
+    sheet = xlsx_sheet(download(alice_client, format="xlsx"))
+    values = [str(c.value) for row in sheet.iter_rows(min_row=2) for c in row]
+    assert export.MASKED_DATE in values and not _birth_date_in(" ".join(values), date(1990, 1, 1))
+    [full] = csv_rows(download(alice_client, unmask="on"))
+    assert full["出生日期"] == "1990-01-01" and full["证件号码"] == "\t" + id_number(1)
+
+
 def test_a_role_without_unmask_gets_masked_ids_and_cannot_ask_for_more(
     monkeypatch: pytest.MonkeyPatch, bob_client: Client, rooms: list[AddressNode]
 ) -> None:

@@ -72,3 +72,26 @@ def test_api_bad_input_and_scope(alice_client: Client, carol_client: Client, roo
     assert carol_client.get(f"/api/v1/people/{person['id']}/").status_code == 404
     moved = _post(alice_client, f"/api/v1/people/{person['id']}/move-out/", {"valid_to": "2025-01-01"})
     assert moved.status_code == 200 and moved.json()["residence_code"] == ""
+
+
+def test_masked_records_carry_no_birth_date_the_full_record_does(
+    alice_client: Client, room: AddressNode
+) -> None:
+    """A masked ID keeps the division and the last four characters; the eight digits it
+    hides are the birth date, so a masked record showing that would show the number."""
+    born = IDS[0][6:14]
+    person = _post(
+        alice_client,
+        "/api/v1/people/",
+        {"name": "张伟", "id_number": IDS[0], "address": room.code, "valid_from": "2024-01-01"},
+    ).json()
+    listed = alice_client.get("/api/v1/people/").json()["results"]
+    one = alice_client.get(f"/api/v1/people/{person['id']}/").json()
+    for record in (person, listed[0], one):
+        assert "birth_date" not in record
+        text = str(record)
+        assert born not in text and f"{born[:4]}-{born[4:6]}-{born[6:]}" not in text
+    full = _post(
+        alice_client, f"/api/v1/people/{person['id']}/full/", {"reason": "verify", "reason_text": "核查"}
+    ).json()
+    assert full["birth_date"] == f"{born[:4]}-{born[4:6]}-{born[6:]}" and full["id_number"] == IDS[0]

@@ -6,7 +6,9 @@ the one the list page shows: the same filter function, so an export holds
 exactly the records the user was looking at, inside their jurisdiction
 (``ybss.access.scope``). Identifiers are masked as the lists mask them
 (``mask_id``, ``mask_phone``) unless the user may unmask (``person.unmask``)
-and asked to, with the stated purpose every export carries anyway.
+and asked to, with the stated purpose every export carries anyway. Where the ID
+number is masked the birth date is too (``MASKED_DATE``): the digits a mask hides
+are the birth date.
 
 Rows are read with ``values_list(...).iterator(chunk_size=CHUNK)``: no model
 instances. Whatever a row needs from other tables is joined into the same
@@ -252,10 +254,17 @@ def person_values(qs: QuerySet[Any]) -> QuerySet[Any]:
     )
 
 
+# A masked ID number keeps the division code and the last four characters; the eight
+# digits between are the birth date (GB 11643). Shown beside it, the birth date would
+# give the whole number back, so a masked export masks it too.
+MASKED_DATE = "****-**-**"
+
+
 def person_rows(qs: QuerySet[Any], options: ExportOptions) -> Iterator[Sequence[Any]]:
     doc_types, genders = labels(DocType), labels(Gender)
     id_number = _opener(ID_NUMBER, options, fast_mask_id)
     phone = _opener(PHONE, options, fast_mask_phone)
+    masked = not options.unmask
     for row in person_values(qs).iterator(chunk_size=CHUNK):
         pk, name, doc, id_enc, gender, born, nation, phone_enc, home, domicile, seen, home_text, town = row
         yield (
@@ -264,7 +273,7 @@ def person_rows(qs: QuerySet[Any], options: ExportOptions) -> Iterator[Sequence[
             doc_types.get(doc, doc),
             id_number(id_enc),
             genders.get(gender, gender),
-            born,
+            MASKED_DATE if masked and born is not None else born,
             nation,
             phone(phone_enc),
             home,

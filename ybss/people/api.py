@@ -50,7 +50,12 @@ class ResidenceSerializer(serializers.Serializer[Any]):
 
 
 class PersonSerializer(serializers.Serializer[Person]):
-    """What lists and masked records show."""
+    """What lists and masked records show.
+
+    No birth date: the eight digits a masked ID number hides are the birth date
+    (GB 11643), so the two side by side would give the number away. The full
+    record carries it.
+    """
 
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField()
@@ -58,7 +63,6 @@ class PersonSerializer(serializers.Serializer[Person]):
     id_number = serializers.SerializerMethodField(help_text="脱敏证件号码")
     phone = serializers.SerializerMethodField(help_text="脱敏电话")
     gender = serializers.CharField()
-    birth_date = serializers.DateField(allow_null=True)
     nationality = serializers.CharField()
     residence_code = serializers.CharField()
     version = serializers.IntegerField()
@@ -205,6 +209,7 @@ class PersonViewSet(
         data.update(
             id_number=person.id_number,
             phone=person.phone,
+            birth_date=person.birth_date.isoformat() if person.birth_date else None,
             residences=ResidenceSerializer(person.residences.select_related("address"), many=True).data,
         )
         return Response(data)
