@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -56,6 +57,24 @@ def test_insert_rows_writes_every_row_once_in_order_however_they_group(n: int) -
     stored = dict(Person.objects.filter(pk__in=ids).values_list("pk", "id_number_index"))
     assert len(ids) == n == len(stored)
     assert [stored[pk] for pk in ids] == [_index(i) for i in range(n)]
+
+
+def test_insert_rows_writes_each_json_value_as_given_shared_or_not() -> None:
+    """JSON values are prepared once per object shared by rows; an object made for one row
+    and gone by the next (so that a new one may take its id) is still written as itself."""
+    shared: dict[str, Any] = {"fields": ["name"]}
+    n = 300
+    people = _people(n)
+    with transaction.atomic():
+        ids = insert_rows(
+            PersonVersion,
+            ("person_id", "changes"),
+            ((people[i], shared if i % 3 == 0 else {"n": i}) for i in range(n)),
+            count=n,
+            constants={"version": 1, "action": "create", "actor_name": "测试"},
+        )
+    stored = dict(PersonVersion.objects.filter(pk__in=ids).values_list("pk", "changes"))
+    assert [stored[pk] for pk in ids] == [shared if i % 3 == 0 else {"n": i} for i in range(n)]
 
 
 def test_insert_rows_continues_the_keys_after_ordinary_saves() -> None:

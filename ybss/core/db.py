@@ -130,6 +130,11 @@ def _preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Callab
 
         return prepare_plain
     memo: dict[Any, Any] = {}
+    # Unhashable values (a JSON list or dict) by identity: a bulk insert often gives one
+    # object to many rows (a version's list of fields filled). Each is held with its
+    # prepared form, so its id cannot be reused by another object meanwhile; rows are
+    # not to change such an object between them.
+    shared: dict[int, tuple[Any, Any]] = {}
 
     def prepare(value: Any) -> Any:
         key = (type(value), value)  # True and 1 are equal keys, but not the same JSON
@@ -138,10 +143,21 @@ def _preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Callab
         except KeyError:
             memo[key] = out = prep(value, connection)
             return out
-        except TypeError:  # unhashable: a JSON list or dict
-            return prep(value, connection)
+        except TypeError:
+            held = shared.get(id(value))
+            if held is not None and held[0] is value:
+                return held[1]
+            out = prep(value, connection)
+            if len(shared) < SHARED_VALUES:
+                shared[id(value)] = (value, out)
+            return out
 
     return prepare
+
+
+# Distinct unhashable values remembered per column and call: enough for the shared ones,
+# bounded for a column where every row has its own.
+SHARED_VALUES = 64
 
 
 def insert_many(objs: Sequence[Model], batch_size: int = 2000, using: str = "default") -> None:
