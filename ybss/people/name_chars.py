@@ -13,15 +13,17 @@ are missing. The table's rows survive a rebuild: the people keep their ids.
 
 A bulk insert of new people (``bulk_register``) writes their characters itself, through
 :func:`filled_by_caller`: the insert trigger, run once a row and computing the characters
-in SQL, was three quarters of the cost of inserting a person.
+in SQL, was a third of the time of inserting people in an import of 144,316 rows.
 """
 
 from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
+
+from django.db import DatabaseError
 
 TABLE = "people_person_name_chars"
 # Character positions 1…N, joined instead of recursing over each text: a recursive query
@@ -155,10 +157,16 @@ def filled_by_caller(connection: Any) -> Iterator[CharacterWriter | None]:
             yield None
             return
         cur.execute(f"DROP TRIGGER {insert_trigger}")
+        create = _trigger_statements()[0]
         try:
             yield CharacterWriter(cur)
-        finally:
-            cur.execute(_trigger_statements()[0])
+        except BaseException:
+            # The transaction is undone with the error, and the trigger with it: never
+            # hide why it failed behind a second error here.
+            with suppress(DatabaseError):
+                cur.execute(create)
+            raise
+        cur.execute(create)
 
 
 def install(connection: Any) -> None:
