@@ -113,7 +113,7 @@ _PLAIN_FIELDS: dict[type[Field[Any, Any]], tuple[type, ...]] = {
 }
 
 
-def _preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+def value_preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Callable[[Any], Any]:
     """How one column's values become database values.
 
     Plain values of plain fields are passed through (``bool`` is not taken for an ``int``);
@@ -231,9 +231,9 @@ def insert_rows(
     rest = [by_name[name] for name in fixed]
     rest += [f for f in by_name.values() if f.attname not in named and f is not pk]
     tail = tuple(
-        _preparer(f, connection)(fixed[f.attname] if f.attname in fixed else _new_value(f)) for f in rest
+        value_preparer(f, connection)(fixed[f.attname] if f.attname in fixed else _new_value(f)) for f in rest
     )
-    prepare = [(i, _preparer(f, connection)) for i, f in enumerate(given)]
+    prepare = [(i, value_preparer(f, connection)) for i, f in enumerate(given)]
     quote = connection.ops.quote_name
     table = meta.db_table
     columns = ", ".join(quote(f.column) for f in [pk, *given, *rest])

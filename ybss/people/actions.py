@@ -8,7 +8,7 @@ version row and an audit row, all in one transaction.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, overload
@@ -25,7 +25,7 @@ from ybss.access.scope import require
 from ybss.addresses.models import AddressNode, Kind, Status
 from ybss.audit import log
 from ybss.audit.models import Action
-from ybss.core.db import in_list, insert_rows, keyed_lookups
+from ybss.core.db import in_list, insert_rows, keyed_lookups, value_preparer
 from ybss.core.errors import ActionError
 from ybss.divisions.loading import resolve_code
 from ybss.lib.idcard import IdNumberError, validate_id_number
@@ -559,21 +559,6 @@ _NAME = _PERSON_COLUMNS.index("name")
 _FORMER_NAMES = _PERSON_COLUMNS.index("former_names")
 
 
-def _former_names_as_stored() -> Callable[[tuple[str, ...]], str | None]:
-    """The former names' column text, as the database is given it: what the name-character
-    trigger would read back."""
-    field = Person._meta.get_field("former_names")
-    memo: dict[tuple[str, ...], str | None] = {}
-
-    def stored(names: tuple[str, ...]) -> str | None:
-        text = memo.get(names)
-        if text is None:
-            text = memo[names] = field.get_db_prep_save(names, connection)
-        return text
-
-    return stored
-
-
 _RESIDENCE_COLUMNS = (
     "person_id",
     "address_id",
@@ -782,7 +767,8 @@ def bulk_register(
             Person, _PERSON_COLUMNS, person_rows, count=len(person_rows), constants=fixed
         )
         if characters is not None:
-            stored = _former_names_as_stored()
+            # The former names' column as the database is given it: what the trigger reads.
+            stored = value_preparer(Person._meta.get_field("former_names"), connection)
             characters.add(
                 (pk, row[_NAME], stored(row[_FORMER_NAMES]))
                 for pk, row in zip(person_ids, person_rows, strict=True)
