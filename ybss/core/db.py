@@ -258,7 +258,7 @@ def insert_rows(
                     for record in batch:
                         copy.write_row(record)
             else:
-                _insert_grouped(cur, sql, marks, batch)
+                insert_grouped(cur, sql, marks, batch)
         if next(source, None) is not None:
             raise ValueError("insert_rows: more rows than count")
     return ids
@@ -281,10 +281,12 @@ class TextJSONEncoder(json.JSONEncoder):
         super().__init__(*args, **kwargs)
 
 
-def _insert_grouped(cur: Any, sql: str, marks: str, batch: list[tuple[Any, ...]]) -> None:
-    """``executemany`` of ``sql`` (one row of ``marks``) over ``batch``, several rows a statement."""
+def insert_grouped(
+    cur: Any, sql: str, marks: str, batch: list[tuple[Any, ...]], rows: int = _ROWS_PER_STATEMENT
+) -> None:
+    """``executemany`` of ``sql`` (one row of ``marks``) over ``batch``, up to ``rows`` rows a statement."""
     width = len(batch[0]) if batch else 1
-    per = max(1, min(_ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMS // width))
+    per = max(1, min(rows, _SQLITE_MAX_PARAMS // width))
     whole = len(batch) - len(batch) % per
     if per > 1 and whole:
         grouped = sql + f", ({marks})" * (per - 1)

@@ -25,6 +25,8 @@ from typing import Any
 
 from django.db import DatabaseError
 
+from ybss.core.db import insert_grouped
+
 TABLE = "people_person_name_chars"
 # Character positions 1…N, joined instead of recursing over each text: a recursive query
 # in every insert trigger cost twice as much. Longer texts (many long former names) take
@@ -116,19 +118,10 @@ class CharacterWriter:
     def add(self, people: Iterable[tuple[int, str, str | None]]) -> None:
         """``people``: (id, name, former names as stored) of people just inserted."""
         rows = sorted((ch, pk) for pk, name, former in people for ch in characters(name, former))
-        if not rows:
-            return
-        # Several rows a statement, in key order: the B-tree is walked once, page after page.
-        per = ROWS_PER_STATEMENT
-        whole = len(rows) - len(rows) % per
-        sql = f"INSERT OR IGNORE INTO {TABLE} (ch, person_id) VALUES (%s, %s)"
-        if whole:
-            grouped = sql + ", (%s, %s)" * (per - 1)
-            self.cursor.executemany(
-                grouped, [tuple(v for row in rows[i : i + per] for v in row) for i in range(0, whole, per)]
-            )
-        if whole < len(rows):
-            self.cursor.executemany(sql, rows[whole:])
+        if rows:
+            # Several rows a statement, in key order: the B-tree is walked once, page after page.
+            sql = f"INSERT OR IGNORE INTO {TABLE} (ch, person_id) VALUES (%s, %s)"
+            insert_grouped(self.cursor, sql, "%s, %s", rows, ROWS_PER_STATEMENT)
 
 
 ROWS_PER_STATEMENT = 100
