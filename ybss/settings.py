@@ -159,6 +159,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif envbool("DB_PREPARED_STATEMENTS", True):
+    # Django turns psycopg's prepared statements off for the sake of poolers; ybss prepares
+    # only the statements it asks to (``ybss.core.db.prepared_cursor``), never Django's own,
+    # so this threshold is never reached by counting.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,11 +6,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from ybss.addresses.models import AddressNode
-from ybss.audit.models import AuditEvent
-from ybss.core.db import in_list, insert_many, insert_rows, keyed_lookups
+from ybss.audit import log
+from ybss.audit.models import Action, AuditEvent
+from ybss.core.db import in_list, insert_many, insert_rows, keyed_lookups, prepared_cursor
 from ybss.divisions.models import Division
 from ybss.people.models import Person, PersonVersion
 
@@ -146,3 +149,41 @@ def test_keyed_lookups_holds_only_for_its_block() -> None:
             assert Person.objects.filter(in_list(Person, "id_number_index", [_index(1)])).count() == 0
         assert seqscan() == before
     assert seqscan() == before
+
+
+def _prepared_statements() -> set[str]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cur.fetchall()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_prepared_cursor_prepares_and_still_behaves_as_django_cursors() -> None:
+    sql = "SELECT %s::integer + 1 AS ybss_prepared_probe"
+    with prepared_cursor() as cur:
+        cur.execute(sql, [41])
+        assert cur.fetchone() == (42,)
+    assert any("ybss_prepared_probe" in s for s in _prepared_statements())
+    # Seen by Django's query log (assertNumQueries and debug pages count it) and its
+    # errors are django.db's, as with any other cursor.
+    with CaptureQueriesContext(connection) as queries, prepared_cursor() as cur:
+        cur.execute(sql, [1])
+    assert len(queries.captured_queries) == 1
+    AuditEvent.objects.create(seq=1, at=timezone.now(), action="login", prev_hash="0", hash="h")
+    with pytest.raises(IntegrityError), transaction.atomic(), prepared_cursor() as cur:
+        cur.execute(
+            "INSERT INTO audit_auditevent (seq, at, actor_name, ip, action, outcome, reason_code, "
+            "reason_text, targets, extra, prev_hash, hash) "
+            "VALUES (%s, now(), '', '', 'login', 'ok', '', '', '[]', '{}', '0', 'g')",
+            [1],
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_the_sensitive_reads_audit_statement_is_prepared() -> None:
+    """Django turns psycopg's preparing off unless told otherwise (ybss.settings tells it)."""
+    with transaction.atomic():
+        log.record_if(
+            ("SELECT 1 AS n", []), ("c.n < %s", [2]), None, Action.VIEW_FULL, targets=[("person", "1")]
+        )
+    assert any("audit_audithead" in s and "FOR UPDATE" in s for s in _prepared_statements())

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import DateTimeField, JSONField
 from django.utils import timezone
 
-from ybss.core.db import insert_rows
+from ybss.core.db import insert_rows, prepared_cursor
 from ybss.lib import hashchain
 
 from .context import client_ip
@@ -35,8 +35,8 @@ def record(
     ip: str | None = None,
     actor_name: str | None = None,
     head: tuple[int, str] | None = None,
-) -> AuditEvent:
-    """Append one event, in the caller's transaction.
+) -> int:
+    """Append one event, in the caller's transaction, and return its id.
 
     Must run inside ``transaction.atomic``: if the audit write fails, the
     action it records fails with it. Locking the head row serialises writers
@@ -45,33 +45,30 @@ def record(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the action's transaction")
-    event = AuditEvent(
-        **_fields(actor, action, targets, reason_code, reason_text, outcome, extra, ip, actor_name)
-    )
+    # Plain values rather than a model instance, which cost as much as the insert inside
+    # every full read on SQLite.
+    fields = _fields(actor, action, targets, reason_code, reason_text, outcome, extra, ip, actor_name)
     if head is None:
         head = _locked_head()
-    event.seq, event.prev_hash = head[0] + 1, head[1]
-    event.hash = hashchain.link_hash(event.prev_hash, event.seq, event.chain_record())
-    pairs = _pairs(event.targets)
+    seq, prev_hash = head[0] + 1, head[1]
+    chained = hashchain.link_hash(prev_hash, seq, chain_record_of(fields))
+    fields.update(seq=seq, prev_hash=prev_hash, hash=chained)
+    pairs = _pairs(fields["targets"])
     if connection.vendor == "postgresql" and len(pairs) <= ONE_STATEMENT_TARGETS:
-        event.pk = _write_in_one_statement(event, pairs)
-    else:
-        event.pk = _run_insert(_event_insert(event))
-        # On SQLite the table's trigger (ybss.audit.sqlite) indexes the targets and moves
-        # the head on: two statements fewer inside every full read.
-        if connection.vendor != "sqlite":
-            if pairs:
-                # A bulk import names thousands of records in one event.
-                insert_rows(
-                    AuditTarget, ["kind", "key"], pairs, count=len(pairs), constants={"event_id": event.pk}
-                )
-            with connection.cursor() as cur:
-                cur.execute(
-                    f"UPDATE {_q(AuditHead)} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
-                    [event.seq, event.hash],
-                )
-    event._state.adding = False
-    return event
+        return _write_in_one_statement(fields, pairs)
+    pk = _run_insert(_event_insert(fields))
+    # On SQLite the table's trigger (ybss.audit.sqlite) indexes the targets and moves
+    # the head on: two statements fewer inside every full read.
+    if connection.vendor != "sqlite":
+        if pairs:
+            # A bulk import names thousands of records in one event.
+            insert_rows(AuditTarget, ["kind", "key"], pairs, count=len(pairs), constants={"event_id": pk})
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {_q(AuditHead)} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
+                [seq, fields["hash"]],
+            )
+    return pk
 
 
 def record_if(
@@ -108,7 +105,8 @@ def record_if(
     params: list[Any] = [*check_params, body, *allowed_params, *values]
     params += [v for pair in pairs for v in pair]
     sql = _record_if_sql(check_sql, allowed_sql, tuple(columns), len(pairs))
-    with connection.cursor() as cur:
+    # Prepared: planning this statement took longer than running it.
+    with prepared_cursor() as cur:
         cur.execute(sql, params)
         row = cur.fetchone()
     head = None if row[-3] is None else (int(row[-3]), str(row[-2]))
@@ -225,9 +223,10 @@ def _event_values(values_by_name: Mapping[str, Any]) -> tuple[list[str], list[An
     return columns, values
 
 
-def _event_insert(event: AuditEvent) -> tuple[str, list[Any]]:
+def _event_insert(fields: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """The event's INSERT, from its field values by attribute name."""
     qn = connection.ops.quote_name
-    columns, params = _event_values({f.attname: getattr(event, f.attname) for f in _EVENT_FIELDS})
+    columns, params = _event_values(fields)
     placeholders = ", ".join(["%s"] * len(params))
     sql = f"INSERT INTO {_q(AuditEvent)} ({', '.join(qn(c) for c in columns)}) VALUES ({placeholders})"  # noqa: S608
     return sql, params
@@ -252,18 +251,18 @@ def _run_insert(statement: tuple[str, list[Any]]) -> int:
         return int(connection.ops.last_insert_id(cur, AuditEvent._meta.db_table, AuditEvent._meta.pk.column))
 
 
-def _write_in_one_statement(event: AuditEvent, pairs: list[tuple[str, ...]]) -> int:
+def _write_in_one_statement(fields: Mapping[str, Any], pairs: list[tuple[str, ...]]) -> int:
     """PostgreSQL: the event, its targets and the new head in one round trip (each is a
     wait for the server, and a full read pays them inside the request)."""
     qn = connection.ops.quote_name
-    event_sql, params = _event_insert(event)
+    event_sql, params = _event_insert(fields)
     parts = [f"e AS ({event_sql} RETURNING {qn(AuditEvent._meta.pk.column)} AS id)"]
     if pairs:
         target_sql, target_params = _targets_insert(pairs, "(SELECT id FROM e)")
         parts.append(f"t AS ({target_sql})")
         params += target_params
     parts.append(f"h AS (UPDATE {_q(AuditHead)} SET seq = %s, hash = %s WHERE id = 1)")  # noqa: S608
-    params += [event.seq, event.hash]
+    params += [fields["seq"], fields["hash"]]
     with connection.cursor() as cur:
         cur.execute(f"WITH {', '.join(parts)} SELECT id FROM e", params)  # noqa: S608
         return int(cur.fetchone()[0])

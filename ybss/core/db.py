@@ -8,6 +8,7 @@ from contextlib import contextmanager, suppress
 from datetime import date
 from typing import Any
 
+import psycopg
 from django.db import DatabaseError, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model, Q
@@ -92,6 +93,39 @@ def keyed_lookups(using: str = "default") -> Iterator[None]:
         # After an error the transaction is lost anyway, and with it the setting; say nothing more.
         with suppress(DatabaseError), connection.cursor() as cur:
             cur.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
+
+
+def prepared_cursor(using: str = "default") -> Any:
+    """A cursor whose statements PostgreSQL parses and plans once per connection.
+
+    For the few statements that run inside every request and cost more to plan than to
+    run (the sensitive read's audit statement: planned 0.5 ms, run 0.3 ms). Django's own
+    cursors bind parameters on the client and never prepare; this one binds them on the
+    server and prepares every statement it runs, so keep it to fixed statement texts.
+    Prepared statements are turned off with ``DB_PREPARED_STATEMENTS=0`` (for a pooler in
+    transaction mode that does not keep them); then, and on SQLite, whose driver keeps its
+    own compiled statements, this is the ordinary cursor. Used as ``with prepared_cursor() as cur``.
+    """
+    connection = connections[using]
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor != "postgresql" or getattr(raw, "prepare_threshold", None) is None:
+        return connection.cursor()
+    cursor: Any = _PreparingCursor(raw)
+    # Wrapped as Django wraps its own: errors become django.db's, and debug logging and
+    # execute wrappers see the statement.
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
+
+
+class _PreparingCursor(psycopg.Cursor[Any]):
+    """Binds on the server and prepares whatever it runs (``prepared_cursor``)."""
+
+    def execute(
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+    ) -> Any:
+        return super().execute(query, params, prepare=True, binary=binary)
 
 
 # Fields whose database value is the Python value itself, for values of the listed type: a bulk
