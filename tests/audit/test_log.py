@@ -131,12 +131,12 @@ def test_every_target_of_an_event_is_indexed_small_or_bulk(count: int) -> None:
     """An event naming many records (a bulk import) takes the bulk path; both must index all."""
     keys = [f"P{i:05d}" for i in range(count)]
     with transaction.atomic():
-        event = log.record(
+        event_id = log.record(
             None, Action.IMPORT, targets=[("person", k) for k in reversed(keys)], actor_name="t"
         )
-    rows = AuditTarget.objects.filter(event_id=event.pk).order_by("key")
+    rows = AuditTarget.objects.filter(event_id=event_id).order_by("key")
     assert [(r.kind, r.key) for r in rows] == [("person", k) for k in keys]
-    assert AuditEvent.objects.get(pk=event.pk).targets == [f"person:{k}" for k in keys]
+    assert AuditEvent.objects.get(pk=event_id).targets == [f"person:{k}" for k in keys]
     assert log.verify().ok
 
 

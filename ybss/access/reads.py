@@ -10,6 +10,7 @@ patterns auditors should see (查询异常预警). Records are passed as
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -84,31 +85,33 @@ def _counts(user: Any) -> tuple[str, list[Any]]:
     """The user's recent sensitive reads, counted for every rate window (columns ``w0``,
     ``w1``…, in ``_limits()`` order) and for the many-full-reads flag (``full_reads``), as
     one SELECT that the covering index answers in tens of microseconds.
-
-    Written out rather than built with ``aggregate``: building it through the ORM took
-    fifty times as long as the database takes to answer it.
     """
     now = timezone.now()
     flag_window = settings.YBSS_FLAG_WINDOW_MINUTES * 60
     windows = [seconds for seconds, _ in _limits()]
     longest = max([*windows, flag_window])
-    qn = connection.ops.quote_name
     adapt = connection.ops.adapt_datetimefield_value
-    at, action = qn("at"), qn("action")
-    counts = [
-        f"COALESCE(SUM(CASE WHEN {at} >= %s THEN 1 ELSE 0 END), 0) AS w{i}" for i in range(len(windows))
-    ]
-    counts.append(f"COALESCE(SUM(CASE WHEN {action} = %s AND {at} >= %s THEN 1 ELSE 0 END), 0) AS full_reads")
-    sql = (
-        f"SELECT {', '.join(counts)} FROM {qn(AuditEvent._meta.db_table)} "  # noqa: S608
-        f"WHERE {qn('actor_id')} = %s AND {at} >= %s AND {qn('outcome')} = %s "
-        f"AND {action} IN ({', '.join(['%s'] * len(SENSITIVE_ACTIONS))})"
-    )
     params: list[Any] = [adapt(now - timedelta(seconds=s)) for s in windows]
     params += [str(Action.VIEW_FULL), adapt(now - timedelta(seconds=flag_window))]
     params += [user.pk, adapt(now - timedelta(seconds=longest)), str(Outcome.OK)]
     params += [str(a) for a in SENSITIVE_ACTIONS]
-    return sql, params
+    return _counts_sql(connection.vendor, len(windows)), params
+
+
+@functools.lru_cache(maxsize=8)
+def _counts_sql(vendor: str, windows: int) -> str:
+    """``_counts``' statement. Written out rather than built with ``aggregate``: building it
+    through the ORM took fifty times as long as the database takes to answer it; and made
+    once, as building even the text cost more than the answer on SQLite."""
+    qn = connection.ops.quote_name
+    at, action = qn("at"), qn("action")
+    counts = [f"COALESCE(SUM(CASE WHEN {at} >= %s THEN 1 ELSE 0 END), 0) AS w{i}" for i in range(windows)]
+    counts.append(f"COALESCE(SUM(CASE WHEN {action} = %s AND {at} >= %s THEN 1 ELSE 0 END), 0) AS full_reads")
+    return (
+        f"SELECT {', '.join(counts)} FROM {qn(AuditEvent._meta.db_table)} "  # noqa: S608
+        f"WHERE {qn('actor_id')} = %s AND {at} >= %s AND {qn('outcome')} = %s "
+        f"AND {action} IN ({', '.join(['%s'] * len(SENSITIVE_ACTIONS))})"
+    )
 
 
 def _as_counts(row: Sequence[Any]) -> dict[str, int]:
