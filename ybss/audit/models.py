@@ -77,11 +77,12 @@ class AuditEvent(models.Model):
         # are answered from the index alone; its leading columns serve the auditor's search.
         # Every index here is paid for by each audited read. Those declared in Meta carry no
         # PostgreSQL pattern-ops copy, which field-level indexes on text columns would add.
+        # The hash has none: the unique seq already keeps the chain from forking, a hash covers
+        # its seq so no two can be equal, and `verify` checks every link.
         indexes = [
             models.Index(fields=["actor", "at", "action", "outcome"], name="audit_event_actor_at_action"),
             models.Index(fields=["action"], name="audit_event_action"),
         ]
-        constraints = [models.UniqueConstraint(fields=["hash"], name="audit_event_hash_unique")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.actor_name} {self.action}"
