@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 from datetime import date
 from pathlib import Path
@@ -75,9 +76,18 @@ def test_near_duplicates_within_one_file_are_held_back(tmp_path: Path, rooms: li
     assert problem.row == 4 and problem.candidates == [{"row": 2}]
 
 
-def test_state_carries_across_chunks(tmp_path: Path, rooms: list[AddressNode], monkeypatch: Any) -> None:
-    # Repeated rows and near duplicates are found across chunk boundaries too.
+@pytest.mark.parametrize("on_disk", [False, True])
+def test_state_carries_across_chunks(
+    tmp_path: Path, rooms: list[AddressNode], monkeypatch: Any, on_disk: bool
+) -> None:
+    # Repeated rows and near duplicates are found across chunk boundaries too, whether what the
+    # import remembers of earlier rows is still in memory or already moved to disk.
     monkeypatch.setattr(importing, "CHUNK", 2)
+    if on_disk:
+        from ybss.exchange.handlers import persons
+        from ybss.lib.diskmap import DiskMap
+
+        monkeypatch.setattr(persons, "DiskMap", functools.partial(DiskMap, in_memory=0))
     number = make_id(seq="611")
     rows = [
         person_row("冯一", number, rooms[0]),
@@ -133,3 +143,11 @@ def test_a_commit_puts_the_sqlite_cache_back(tmp_path: Path, rooms: list[Address
     with connection.cursor() as cur:
         cur.execute("PRAGMA cache_size")
         assert cur.fetchone()[0] == before
+
+
+def test_people_remembered_per_name_and_birth_pack_and_unpack() -> None:
+    from ybss.exchange.handlers.persons import _packed_person, _unpack_people
+
+    numbers = [(2, "130731199001011234"), (70000, "X12345"), (16_777_217, "")]
+    assert _unpack_people(b"".join(_packed_person(r, n) for r, n in numbers)) == numbers
+    assert _unpack_people(b"") == []

@@ -19,6 +19,7 @@ from ybss.addresses.models import AddressNode
 from ybss.core.db import in_list, keyed_lookups
 from ybss.core.errors import ActionError
 from ybss.lib import sheets
+from ybss.lib.diskmap import DiskMap
 from ybss.people import actions
 from ybss.people.models import (
     ID_NUMBER,
@@ -153,12 +154,13 @@ class PersonsHandler(RegistryHandler):
         self.names: actions.NameCache = {}
         self.id_indexes = crypto.Sealer(ID_NUMBER).indexes
         self.phone_indexes = crypto.Sealer(PHONE).indexes
-        # Both kept for every row of the file, so packed into bytes: at a million rows that is
-        # a few hundred MB less than tuples of Python objects would take.
+        # Both kept for every row of the file, so on disk (ybss.lib.diskmap): in memory they took
+        # about 400 bytes a row, and memory must not grow with the file.
         # index key digest -> row (4 bytes) + fingerprint: repeated numbers within the file
-        self.seen: dict[bytes, bytes] = {}
-        # digest of (name, birth date) -> row (4 bytes) + number, for each new person of this file
-        self.new_people: dict[bytes, bytes | list[bytes]] = {}
+        self.seen = DiskMap()
+        # digest of (name, birth date) -> the new people of this file with them, each as
+        # row (4 bytes) + length (1 byte) + number
+        self.new_people = DiskMap()
 
     # ------------------------------------------------------------ plan
 
@@ -224,7 +226,7 @@ class PersonsHandler(RegistryHandler):
 
     def plan(self, records: list[tuple[int, dict[str, Any]]]) -> list[RowPlan]:
         plans: list[RowPlan] = []
-        staged: list[tuple[RowPlan, PersonRow, dict[str, Any], dict[str, Any]]] = []
+        checked: list[tuple[RowPlan, PersonRow, dict[str, Any], dict[str, Any], bytes]] = []
         for number, raw in records:
             plan = RowPlan(number)
             plans.append(plan)
@@ -235,9 +237,15 @@ class PersonsHandler(RegistryHandler):
             if row is None:
                 continue
             key = actions.index_key(row.values["doc_type"], row.values["id_number"])
-            digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
+            checked.append((plan, row, v, raw, hashlib.blake2b(key.encode(), digest_size=16).digest()))
+        # The chunk's numbers seen in earlier chunks, in one lookup; this chunk's own as it goes.
+        seen = self.seen.get_many(digest for *_, digest in checked)
+        first_seen: dict[bytes, bytes] = {}
+        staged: list[tuple[RowPlan, PersonRow, dict[str, Any], dict[str, Any]]] = []
+        for plan, row, v, raw, digest in checked:
+            number = plan.row
             fingerprint = self._fingerprint(v)
-            packed = self.seen.get(digest)
+            packed = seen.get(digest)
             if packed is not None:
                 earlier = (int.from_bytes(packed[:4], "big"), packed[4:])
                 if earlier[1] == fingerprint:
@@ -256,8 +264,9 @@ class PersonsHandler(RegistryHandler):
                         code="duplicate_in_file",
                     )
                 continue
-            self.seen[digest] = number.to_bytes(4, "big") + fingerprint
+            seen[digest] = first_seen[digest] = number.to_bytes(4, "big") + fingerprint
             staged.append((plan, row, v, raw))
+        self.seen.put_many(first_seen.items())
 
         self._resolve_addresses(staged)
         self._match_existing(staged)
@@ -411,16 +420,19 @@ class PersonsHandler(RegistryHandler):
             (row.values["name"], row.values["birth_date"]) for _, row, _ in new if row.values["birth_date"]
         }
         existing: dict[Any, list[Person]] = dict(actions.same_name_and_birth(pairs)) if pairs else {}
-        for plan, row, raw in new:
+        keys = [_pair_key((row.values["name"], row.values["birth_date"])) for _, row, _ in new]
+        held = self.new_people.get_many(keys)
+        changed: set[bytes] = set()
+        for (plan, row, raw), key in zip(new, keys, strict=True):
             pair = (row.values["name"], row.values["birth_date"])
             number = row.values["id_number"]
             decided = bool(self.decisions.get(str(plan.row), {}).get("import_anyway"))
             hits = [p.pk for p in existing.get(pair, []) if near_number(number, p.id_number)]
-            key = _pair_key(pair)
-            same = _unpack_people(self.new_people.get(key))
+            same = _unpack_people(held.get(key, b""))
             rows = [r for r, other in same if near_number(number, other)]
             if len(same) < 20:  # enough to catch a typo; bounded for files full of one name
-                _remember_person(self.new_people, key, plan.row, number)
+                held[key] = held.get(key, b"") + _packed_person(plan.row, number)
+                changed.add(key)
             if decided:
                 row.review_with = hits
                 continue
@@ -436,6 +448,7 @@ class PersonsHandler(RegistryHandler):
                     [{"person": pk} for pk in hits] + [{"row": r} for r in rows],
                 )
             )
+        self.new_people.put_many((key, held[key]) for key in changed)
 
     # ------------------------------------------------------------ apply
 
@@ -491,24 +504,20 @@ def _pair_key(pair: tuple[str, date | None]) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
-def _remember_person(people: dict[bytes, bytes | list[bytes]], key: bytes, row: int, number: str) -> None:
-    # One person per name and birth date is the rule; a list only for the few that share them.
-    packed = row.to_bytes(4, "big") + number.encode()
-    held = people.get(key)
-    if held is None:
-        people[key] = packed
-    elif isinstance(held, bytes):
-        people[key] = [held, packed]
-    else:
-        held.append(packed)
+def _packed_person(row: int, number: str) -> bytes:
+    encoded = number.encode()
+    return row.to_bytes(4, "big") + len(encoded).to_bytes(1, "big") + encoded
 
 
-def _unpack_people(held: bytes | list[bytes] | None) -> list[tuple[int, str]]:
-    if held is None:
-        return []
-    return [
-        (int.from_bytes(p[:4], "big"), p[4:].decode()) for p in ([held] if isinstance(held, bytes) else held)
-    ]
+def _unpack_people(held: bytes) -> list[tuple[int, str]]:
+    """``_packed_person`` entries, one after the other, back as (row, number)."""
+    people = []
+    at = 0
+    while at < len(held):
+        size = held[at + 4]
+        people.append((int.from_bytes(held[at : at + 4], "big"), held[at + 5 : at + 5 + size].decode()))
+        at += 5 + size
+    return people
 
 
 def _duplicate(message: str, value: Any, candidates: list[dict[str, Any]]) -> Any:
