@@ -110,12 +110,12 @@ class Person(models.Model):
         # with 王) without the varchar_pattern_ops copies a field-level index would add to
         # every insert.
         indexes = [
-            models.Index(fields=["name"], name="person_name"),
             models.Index(fields=["residence_code"], name="person_residence_code"),
             models.Index(fields=["domicile_code"], name="person_domicile_code"),
             models.Index(
                 fields=["merged_into"], name="person_merged_into", condition=Q(merged_into__isnull=False)
             ),
+            # Also the name's own index: name searches and the list by name use its leading column.
             models.Index(fields=["name", "birth_date"], name="person_name_birth"),
             models.Index(fields=["id15_index"], name="person_id15_index"),
             models.Index(fields=["phone_index"], name="person_phone_index"),
