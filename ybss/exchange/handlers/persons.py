@@ -154,12 +154,12 @@ class PersonsHandler(RegistryHandler):
         self.names: actions.NameCache = {}
         self.id_indexes = crypto.Sealer(ID_NUMBER).indexes
         self.phone_indexes = crypto.Sealer(PHONE).indexes
-        # Both kept for every row of the file, so on disk (ybss.lib.diskmap): in memory they took
-        # about 400 bytes a row, and memory must not grow with the file.
+        # Both kept for every row of the file, so in DiskMaps, on disk past their first 200,000
+        # keys: in memory they took about 400 bytes a row, and memory must not grow with the file.
         # index key digest -> row (4 bytes) + fingerprint: repeated numbers within the file
         self.seen = DiskMap()
         # digest of (name, birth date) -> the new people of this file with them, each as
-        # row (4 bytes) + length (1 byte) + number
+        # row (4 bytes) + length (1 byte; numbers are at most 30 characters) + number
         self.new_people = DiskMap()
 
     # ------------------------------------------------------------ plan
