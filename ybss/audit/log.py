@@ -66,7 +66,7 @@ def record(
         with connection.cursor() as cur:
             cur.execute(
                 f"UPDATE {_q(AuditHead)} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
-                [seq, fields["hash"]],
+                [seq, chained],
             )
     return pk
 
