@@ -272,3 +272,6 @@ YBSS_IMPORT_MAX_PROBLEMS = envint("YBSS_IMPORT_MAX_PROBLEMS", 5000)
 # Run checks and commits started from the pages in a background thread, so the
 # page can show progress; tests run them inline.
 YBSS_IMPORT_BACKGROUND = os.environ.get("YBSS_IMPORT_BACKGROUND", "1") == "1"
+# Commits of at least this many rows check them in a second process while this one
+# writes (ybss/exchange/worker.py); 0 turns that off.
+YBSS_IMPORT_WORKER_ROWS = envint("YBSS_IMPORT_WORKER_ROWS", 5000)

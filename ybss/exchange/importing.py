@@ -36,6 +36,7 @@ from ybss.audit.models import Action, Outcome
 from ybss.core.errors import ActionError
 from ybss.lib import sheets
 
+from . import worker
 from .columns import Column, header_spec
 from .models import BLOCKING, ImportJob, ImportKind, ImportMode, ImportProblem, ImportStatus, ProblemLevel
 
@@ -420,14 +421,44 @@ def _fewer_collections() -> Iterator[None]:
                 gc.set_threshold(*_gc_threshold)
 
 
-def _run_pass(job: ImportJob, handler: Handler, sink: _Sink, progress: Progress, *, apply: bool) -> None:
-    with _fewer_collections():
-        _run_pass_inner(job, handler, sink, progress, apply=apply)
-
-
-def _run_pass_inner(
-    job: ImportJob, handler: Handler, sink: _Sink, progress: Progress, *, apply: bool
+def _run_pass(
+    job: ImportJob, handler: Handler, sink: _Sink, progress: Progress, *, apply: bool, apart: bool = False
 ) -> None:
+    """Check every row of the file, and with ``apply`` write the rows that may be written.
+
+    With ``apart`` the rows are checked in a second process while this one writes
+    (``ybss.exchange.worker``); the plans, problems and writes are the same.
+    """
+    with _fewer_collections():
+        if apart:
+            events = worker.events_from_worker(lambda: _planned(job, handler))
+        else:
+            events = _planned(job, handler)
+        written, next_analyze = 0, ANALYZE_FIRST
+        try:
+            for event in events:
+                if isinstance(event, tuple):
+                    sink.file_problem(event[1], event[0])
+                    continue
+                plans = event
+                sink.take(plans)
+                if apply and not (job.mode == ImportMode.ALL_OR_NOTHING and sink.blocked):
+                    ok = [p for p in plans if not p.blocked and p.op in ("create", "update")]
+                    if ok:
+                        handler.apply(ok)
+                        written += len(ok)
+                        if written >= next_analyze:
+                            _refresh_statistics(handler)
+                            next_analyze *= 4
+                progress.advance(len(plans))
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+
+
+def _planned(job: ImportJob, handler: Handler) -> Iterator[tuple[int, Problem] | list[RowPlan]]:
+    """The file's problems, as (row, problem), and its rows checked, as a list of plans per chunk."""
     path = Path(job.stored_path)
     rows = sheets.iter_rows(path, job.file_format)
     try:
@@ -436,40 +467,29 @@ def _run_pass_inner(
                 rows, header_spec(handler.columns), required={c.key for c in handler.columns if c.required}
             )
         except sheets.SheetError as exc:
-            sink.file_problem(Problem("", ProblemLevel.ERROR, exc.code, exc.message))
+            yield 0, Problem("", ProblemLevel.ERROR, exc.code, exc.message)
             return
         for text in header.unknown:
-            sink.file_problem(
-                Problem("", ProblemLevel.WARNING, "unknown_column", f"列“{text}”不在模板中，已忽略。", text),
+            yield (
                 header.row_number,
+                Problem("", ProblemLevel.WARNING, "unknown_column", f"列“{text}”不在模板中，已忽略。", text),
             )
         if header.order_differs:
-            sink.file_problem(
+            yield (
+                header.row_number,
                 Problem(
                     "", ProblemLevel.WARNING, "column_order", "列的顺序与模板不同，已按表头名称识别各列。"
                 ),
-                header.row_number,
             )
         records = _records(header.rest, header.index_of)
-        written, next_analyze = 0, ANALYZE_FIRST
+        empty = True
         while chunk := list(islice(records, CHUNK)):
-            plans = handler.plan(chunk)
-            sink.take(plans)
-            if apply and not (job.mode == ImportMode.ALL_OR_NOTHING and sink.blocked):
-                ok = [p for p in plans if not p.blocked and p.op in ("create", "update")]
-                if ok:
-                    handler.apply(ok)
-                    written += len(ok)
-                    if written >= next_analyze:
-                        _refresh_statistics(handler)
-                        next_analyze *= 4
-            progress.advance(len(chunk))
-        if sink.counts["rows"] == 0:
-            sink.file_problem(
-                Problem("", ProblemLevel.ERROR, "no_rows", "文件只有表头，没有数据行。"), header.row_number
-            )
+            empty = False
+            yield handler.plan(chunk)
+        if empty:
+            yield header.row_number, Problem("", ProblemLevel.ERROR, "no_rows", "文件只有表头，没有数据行。")
     except sheets.SheetError as exc:
-        sink.file_problem(Problem("", ProblemLevel.ERROR, exc.code, exc.message))
+        yield 0, Problem("", ProblemLevel.ERROR, exc.code, exc.message)
     finally:
         close = getattr(rows, "close", None)
         if close is not None:
@@ -631,10 +651,12 @@ def commit(
     _set_status(job, ImportStatus.COMMITTING)
     handler = handler_for(job, actor)
     sink = _Sink(settings.YBSS_IMPORT_MAX_PROBLEMS)
-    progress.start("commit", job.rows or _count_rows(Path(job.stored_path), job.file_format))
+    total = job.rows or _count_rows(Path(job.stored_path), job.file_format)
+    apart = worker.usable(handler, total)
+    progress.start("commit", total)
     try:
         with _sqlite_cache(), transaction.atomic():
-            _run_pass(job, handler, sink, progress, apply=True)
+            _run_pass(job, handler, sink, progress, apply=True, apart=apart)
             if sink.blocked and job.mode == ImportMode.ALL_OR_NOTHING:
                 raise _Rollback
             if sink.counts["rows"] == 0:

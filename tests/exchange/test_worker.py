@@ -1,0 +1,192 @@
+"""A commit that checks its rows in a second process: the same report and writes, and a clean end.
+
+The child sees only committed data, so these run with real transactions. A test's
+SQLite database lives in memory, where no second process can reach it: in-process
+they run on PostgreSQL, and ``test_worker_cli.py`` covers SQLite through the command.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from tests.exchange.conftest import make_id, person_row, write_csv
+from ybss.addresses.models import AddressNode
+from ybss.exchange import importing, worker
+from ybss.exchange.handlers.addresses import AddressesHandler
+from ybss.exchange.handlers.persons import PersonsHandler
+from ybss.exchange.models import ImportJob, ImportMode, ImportStatus
+from ybss.lib.idcard import check_char
+from ybss.people import actions
+from ybss.people.actions import PersonInput
+from ybss.people.models import Person, PersonVersion, Residence
+
+needs_pg = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a second process cannot open the in-memory test database"
+)
+
+
+def _one_digit_off(number: str) -> str:
+    body = number[:16] + ("1" if number[16] != "1" else "3")
+    return body + check_char(body)
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[int]:
+    """Commits check apart from the first row on; counts the checking processes started."""
+    settings.YBSS_IMPORT_WORKER_ROWS = 1
+    monkeypatch.setattr(importing, "CHUNK", 2)
+    started: list[int] = []
+    real = worker.events_from_worker
+
+    def counted(make_events: Any) -> Any:
+        started.append(1)
+        return real(make_events)
+
+    monkeypatch.setattr(worker, "events_from_worker", counted)
+    return started
+
+
+def _job(path: Path, mode: str = ImportMode.VALID_ONLY) -> ImportJob:
+    return importing.create_job(None, "persons", path, path.name, mode)
+
+
+def _report(job: ImportJob) -> list[tuple[int, str, str, str]]:
+    return sorted(job.problems.values_list("row", "field", "level", "code"))
+
+
+@pytest.mark.django_db
+def test_only_a_commit_outside_any_transaction_checks_apart(settings: Any) -> None:
+    handler = PersonsHandler(None, {})
+    settings.YBSS_IMPORT_WORKER_ROWS = 100
+    with transaction.atomic():
+        assert not worker.usable(handler, 1000)  # the child could not see what this holds
+    settings.YBSS_IMPORT_WORKER_ROWS = 0
+    assert not worker.usable(handler, 10**6)
+    settings.YBSS_IMPORT_WORKER_ROWS = 100
+    assert not worker.usable(handler, 99)
+    assert not worker.usable(AddressesHandler(None, {}), 10**6)  # its rows depend on the ones before
+
+
+@needs_pg
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_checked_apart_reports_and_writes_what_one_process_does(
+    tmp_path: Path, rooms: list[AddressNode], forks: list[int]
+) -> None:
+    changed = actions.register_person(None, PersonInput(name="秦旧", id_number=make_id(seq="911")))
+    same = actions.register_person(None, PersonInput(name="尤同", id_number=make_id(seq="921")))
+    actions.move_in(None, same, actions.MoveIn(address=rooms[1], valid_from=_date(), kind="rented"))
+    number = make_id(seq="611")
+    rows = [
+        person_row("冯一", number, rooms[0]),
+        person_row("陈二", make_id(seq="621"), rooms[1]),
+        person_row("褚三", make_id(seq="631"), rooms[2]),
+        person_row("冯一", number, rooms[0]),  # the same row again, in a later chunk: skipped
+        person_row("冯一", _one_digit_off(number), rooms[3]),  # a near number: held back
+        person_row("卫四", make_id(seq="641"), rooms[3]),
+        person_row("蒋四", make_id(seq="641"), rooms[3]),  # the same number, other content: refused
+        person_row("秦新", make_id(seq="911"), rooms[2]),  # a registered person, changed
+        person_row("尤同", make_id(seq="921"), rooms[1]),  # a registered person, as stored
+        person_row("沈五", make_id(seq="651"), "不存在的地址"),
+    ]
+    job = importing.check(_job(write_csv(tmp_path / "p.csv", rows)), None)
+    checked, counts = _report(job), dict(job.counts)
+    assert not forks  # a check writes nothing, so it runs in one process
+    versions = PersonVersion.objects.count()
+
+    job = importing.commit(job, None)
+    assert forks == [1]
+    assert job.status == ImportStatus.DONE
+    assert _report(job) == checked and job.counts == counts
+    assert (counts["create"], counts["update"], counts["unchanged"], counts["skip"]) == (4, 1, 1, 1)
+    assert sorted(Person.objects.values_list("name", flat=True)) == sorted(
+        ["冯一", "陈二", "褚三", "卫四", "秦新", "尤同"]
+    )
+    assert Residence.objects.filter(valid_to__isnull=True).count() == 6
+    assert PersonVersion.objects.count() == versions + 6  # four created; one changed and moved in
+    changed.refresh_from_db()
+    assert changed.name == "秦新" and changed.version == 3  # changed, then moved in
+    assert not multiprocessing.active_children()
+
+
+def _date() -> Any:
+    from datetime import date
+
+    return date(2024, 3, 1)
+
+
+def _file(tmp_path: Path, rooms: list[AddressNode], n: int = 8) -> Path:
+    rows = [person_row(f"何{i}", make_id(seq=f"{700 + i}"), rooms[i % 4]) for i in range(n)]
+    return write_csv(tmp_path / "p.csv", rows)
+
+
+@needs_pg
+@pytest.mark.django_db(transaction=True)
+def test_an_error_in_the_checking_process_undoes_the_commit(
+    tmp_path: Path, rooms: list[AddressNode], forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = PersonsHandler.plan
+
+    def failing(self: PersonsHandler, records: list[tuple[int, dict[str, Any]]]) -> Any:
+        if records[0][0] >= 6:
+            raise RuntimeError("磁盘读错误")
+        return plan(self, records)
+
+    monkeypatch.setattr(PersonsHandler, "plan", failing)
+    job = _job(_file(tmp_path, rooms))
+    with pytest.raises(worker.WorkerFailed, match="磁盘读错误"):
+        importing.commit(job, None, require_check=False)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "磁盘读错误" in job.error
+    assert Person.objects.count() == 0  # the two chunks written before it are undone
+    assert not multiprocessing.active_children()
+    # The file is still there: once the cause is gone, the same job can be checked and committed.
+    monkeypatch.setattr(PersonsHandler, "plan", plan)
+    job.status = ImportStatus.UPLOADED
+    job.save(update_fields=["status"])
+    assert importing.commit(job, None, require_check=False).status == ImportStatus.DONE
+    assert Person.objects.count() == 8
+
+
+@needs_pg
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_checking_process_undoes_the_commit(
+    tmp_path: Path, rooms: list[AddressNode], forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = PersonsHandler.plan
+
+    def killed(self: PersonsHandler, records: list[tuple[int, dict[str, Any]]]) -> Any:
+        if records[0][0] >= 6:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return plan(self, records)
+
+    monkeypatch.setattr(PersonsHandler, "plan", killed)
+    with pytest.raises(worker.WorkerFailed, match="意外退出"):
+        importing.commit(_job(_file(tmp_path, rooms)), None, require_check=False)
+    assert Person.objects.count() == 0
+    assert not multiprocessing.active_children()
+
+
+@needs_pg
+@pytest.mark.django_db(transaction=True)
+def test_a_cancelled_commit_stops_its_checking_process(
+    tmp_path: Path, rooms: list[AddressNode], forks: list[int]
+) -> None:
+    job = _job(_file(tmp_path, rooms, 12))
+
+    def cancel_once_writing(snap: dict[str, Any]) -> None:
+        if snap["done"] > 0:
+            importing.cancel_path(job).touch()
+
+    progress = importing.Progress(job, on_update=cancel_once_writing, interval=0)
+    job = importing.commit(job, None, progress, require_check=False)
+    assert forks == [1]
+    assert job.status == ImportStatus.CANCELLED
+    assert Person.objects.count() == 0
+    assert not multiprocessing.active_children()
