@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,18 @@ def test_only_a_commit_outside_any_transaction_checks_apart(settings: Any) -> No
     settings.YBSS_IMPORT_WORKER_ROWS = 100
     assert not worker.usable(handler, 99)
     assert not worker.usable(AddressesHandler(None, {}), 10**6)  # its rows depend on the ones before
+
+
+def test_only_rows_to_write_keep_their_payload_on_the_way_to_the_writer() -> None:
+    plans = [importing.RowPlan(n, op, payload=object()) for n, op in enumerate(["create", "update"], 2)]
+    plans += [importing.RowPlan(n, op, payload=object()) for n, op in enumerate(["unchanged", "skip"], 4)]
+    refused = importing.RowPlan(6, "create", payload=object())
+    refused.add("name", "姓名不能为空。")
+    plans.append(refused)
+    problem = (1, importing.Problem("", "warning", "column_order", "列的顺序与模板不同。"))
+    out = list(importing._payloads_to_write(iter([problem, plans])))
+    assert out[0] == problem
+    assert [p.payload is not None for p in out[1]] == [True, True, False, False, False]
 
 
 @needs_pg
@@ -190,3 +203,22 @@ def test_a_cancelled_commit_stops_its_checking_process(
     assert job.status == ImportStatus.CANCELLED
     assert Person.objects.count() == 0
     assert not multiprocessing.active_children()
+
+
+@needs_pg
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_started_from_the_pages_checks_apart_from_its_background_thread(
+    tmp_path: Path, rooms: list[AddressNode], forks: list[int], settings: Any
+) -> None:
+    # The web process forks from the import's thread, not from its main thread.
+    settings.YBSS_IMPORT_BACKGROUND = True
+    job = _job(_file(tmp_path, rooms))
+    job.status = ImportStatus.CHECKED
+    job.save(update_fields=["status"])
+    importing.run(job, None, "commit")
+    thread = next(t for t in threading.enumerate() if t.name == f"import-{job.pk}-commit")
+    thread.join(60)
+    assert not thread.is_alive()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE, job.error
+    assert forks == [1] and Person.objects.count() == 8

@@ -431,7 +431,7 @@ def _run_pass(
     """
     with _fewer_collections():
         if apart:
-            events = worker.events_from_worker(lambda: _planned(job, handler))
+            events = worker.events_from_worker(lambda: _payloads_to_write(_planned(job, handler)))
         else:
             events = _planned(job, handler)
         written, next_analyze = 0, ANALYZE_FIRST
@@ -443,7 +443,7 @@ def _run_pass(
                 plans = event
                 sink.take(plans)
                 if apply and not (job.mode == ImportMode.ALL_OR_NOTHING and sink.blocked):
-                    ok = [p for p in plans if not p.blocked and p.op in ("create", "update")]
+                    ok = [p for p in plans if _written(p)]
                     if ok:
                         handler.apply(ok)
                         written += len(ok)
@@ -455,6 +455,24 @@ def _run_pass(
             close = getattr(events, "close", None)
             if close is not None:
                 close()
+
+
+def _written(plan: RowPlan) -> bool:
+    return not plan.blocked and plan.op in ("create", "update")
+
+
+def _payloads_to_write(events: Iterator[Any]) -> Iterator[Any]:
+    """``events`` with only the payloads the writer uses: what crosses to it is pickled.
+
+    In a re-import most rows change nothing, and their payloads (the values compared,
+    the address) made up most of what was sent.
+    """
+    for event in events:
+        if isinstance(event, list):
+            for plan in event:
+                if not _written(plan):
+                    plan.payload = None
+        yield event
 
 
 def _planned(job: ImportJob, handler: Handler) -> Iterator[tuple[int, Problem] | list[RowPlan]]:
