@@ -72,12 +72,31 @@ def test_insert_rows_writes_each_json_value_as_given_shared_or_not() -> None:
         ids = insert_rows(
             PersonVersion,
             ("person_id", "changes"),
-            ((people[i], shared if i % 3 == 0 else {"n": i}) for i in range(n)),
+            ((people[i], shared if i % 3 == 0 else own(i)) for i in range(n)),
             count=n,
             constants={"version": 1, "action": "create", "actor_name": "测试"},
         )
     stored = dict(PersonVersion.objects.filter(pk__in=ids).values_list("pk", "changes"))
-    assert [stored[pk] for pk in ids] == [shared if i % 3 == 0 else {"n": i} for i in range(n)]
+    assert [stored[pk] for pk in ids] == [shared if i % 3 == 0 else own(i) for i in range(n)]
+
+
+def own(i: int) -> dict[str, Any]:
+    # Characters that PostgreSQL's COPY text format and JSON both escape.
+    return {"n": i, "s": f'张\t{i}\\"\n'}
+
+
+def test_insert_rows_writes_a_json_constant_on_every_row() -> None:
+    people = _people(3)
+    constant = {"fields": ["名\t字", 'a\\"b']}
+    with transaction.atomic():
+        ids = insert_rows(
+            PersonVersion,
+            ("person_id",),
+            ((pk,) for pk in people),
+            count=3,
+            constants={"version": 1, "action": "create", "actor_name": "测试", "changes": constant},
+        )
+    assert list(PersonVersion.objects.filter(pk__in=ids).values_list("changes", flat=True)) == [constant] * 3
 
 
 def test_insert_rows_continues_the_keys_after_ordinary_saves() -> None:

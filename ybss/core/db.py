@@ -189,6 +189,33 @@ def value_preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> C
     return prepare
 
 
+def _copy_text(prepare: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``prepare``, with JSON values given to ``COPY`` as their text, encoded once per value.
+
+    ``COPY`` hands every column to the server as text, which parses it by the column's type;
+    psycopg would encode a JSON value again for each row, though ``value_preparer`` gives
+    many rows the same prepared value (a version's list of fields filled).
+    """
+    from psycopg.types.json import Json, Jsonb
+
+    texts: dict[int, tuple[Any, str]] = {}
+
+    def prepare_for_copy(value: Any) -> Any:
+        out = prepare(value)
+        if not isinstance(out, Json | Jsonb):
+            return out
+        held = texts.get(id(out))
+        if held is not None and held[0] is out:
+            return held[1]
+        raw = (out.dumps or json.dumps)(out.obj)
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        if len(texts) < SHARED_VALUES:
+            texts[id(out)] = (out, text)
+        return text
+
+    return prepare_for_copy
+
+
 # Distinct unhashable values remembered per column and call: enough for the shared ones,
 # bounded for a column where every row has its own.
 SHARED_VALUES = 64
@@ -268,6 +295,9 @@ def insert_rows(
         value_preparer(f, connection)(fixed[f.attname] if f.attname in fixed else _new_value(f)) for f in rest
     )
     prepare = [(i, value_preparer(f, connection)) for i, f in enumerate(given)]
+    if connection.vendor == "postgresql":
+        prepare = [(i, _copy_text(prep)) for i, prep in prepare]
+        tail = tuple(_copy_text(lambda v: v)(v) for v in tail)
     quote = connection.ops.quote_name
     table = meta.db_table
     columns = ", ".join(quote(f.column) for f in [pk, *given, *rest])
