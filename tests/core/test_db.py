@@ -153,6 +153,18 @@ def test_in_list_finds_what_the_in_lookup_finds(building: AddressNode) -> None:
         in_list(AuditEvent, "targets", ["x"])
 
 
+def test_in_list_finds_awkward_text_values_as_the_in_lookup_does() -> None:
+    # PostgreSQL gets the values joined by a separator: one that holds it, an empty one, a
+    # comma, and a lone value must all still be found as themselves.
+    names = ["", "甲\x1f乙", "丙,丁", "戊", "己"]
+    for i, name in enumerate(names):
+        Person.objects.create(id_number_index=_index(200 + i), name=name, gender="2")
+    for wanted in (names, names[1:], names[2:], ["戊"], ["戊", "庚"]):
+        found = set(Person.objects.filter(in_list(Person, "name", wanted)).values_list("name", flat=True))
+        assert found == set(Person.objects.filter(name__in=wanted).values_list("name", flat=True))
+        assert found == set(wanted) - {"庚"}
+
+
 def test_keyed_lookups_holds_only_for_its_block() -> None:
     def seqscan() -> str | None:
         if connection.vendor != "postgresql":

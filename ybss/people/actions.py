@@ -25,7 +25,7 @@ from ybss.access.scope import require
 from ybss.addresses.models import AddressNode, Kind, Status
 from ybss.audit import log
 from ybss.audit.models import Action
-from ybss.core.db import in_list, insert_rows, keyed_lookups, value_preparer
+from ybss.core.db import in_list, insert_rows, keyed_lookups, pg_array, value_preparer
 from ybss.core.errors import ActionError
 from ybss.divisions.loading import resolve_code
 from ybss.lib.idcard import IdNumberError, validate_id_number
@@ -226,8 +226,10 @@ def same_name_and_birth(pairs: set[tuple[str, date]]) -> dict[tuple[str, date], 
         params: list[Any]
         if postgres:
             # Two array parameters keep the statement short enough for psycopg to cache.
-            pairs_sql = "SELECT * FROM unnest(%s::text[], %s::date[])"
-            params = [[n for n, _ in chunk], [b for _, b in chunk]]
+            names, names_param = pg_array([n for n, _ in chunk], "text[]")
+            births, births_param = pg_array([b for _, b in chunk], "date[]")
+            pairs_sql = f"SELECT * FROM unnest({names}, {births})"  # noqa: S608 - expressions of pg_array
+            params = [names_param, births_param]
         else:
             pairs_sql = "VALUES " + ", ".join(["(%s, %s)"] * len(chunk))
             params = [x for pair in chunk for x in pair]
