@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.db import connection, transaction
 
 from tests.exchange.conftest import make_id, person_row, write_csv
 from ybss.addresses.models import AddressNode
+from ybss.core.errors import ActionError
 from ybss.exchange import importing, worker
 from ybss.exchange.handlers.addresses import AddressesHandler
 from ybss.exchange.handlers.persons import PersonsHandler
@@ -182,6 +184,38 @@ def test_a_killed_checking_process_undoes_the_commit(
     monkeypatch.setattr(PersonsHandler, "plan", killed)
     with pytest.raises(worker.WorkerFailed, match="意外退出"):
         importing.commit(_job(_file(tmp_path, rooms)), None, require_check=False)
+    assert Person.objects.count() == 0
+    assert not multiprocessing.active_children()
+
+
+@needs_pg
+@pytest.mark.django_db(transaction=True)
+def test_a_write_that_fails_stops_the_checking_process(
+    tmp_path: Path, rooms: list[AddressNode], forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apply = PersonsHandler.apply
+    calls: list[int] = []
+
+    def conflict(self: PersonsHandler, plans: list[importing.RowPlan]) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise ActionError("该证件号码已登记。", "id_number", "duplicate")
+        apply(self, plans)
+
+    plan = PersonsHandler.plan
+
+    def slow(self: PersonsHandler, records: list[tuple[int, dict[str, Any]]]) -> Any:
+        if records[0][0] >= 10:
+            time.sleep(30)  # still checking when the write fails: must be stopped, not waited for
+        return plan(self, records)
+
+    monkeypatch.setattr(PersonsHandler, "apply", conflict)
+    monkeypatch.setattr(PersonsHandler, "plan", slow)
+    job = _job(_file(tmp_path, rooms, 12))
+    with pytest.raises(ActionError):
+        importing.commit(job, None, require_check=False)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and forks == [1]
     assert Person.objects.count() == 0
     assert not multiprocessing.active_children()
 
