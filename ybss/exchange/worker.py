@@ -6,7 +6,7 @@ registered) and writing them. In one process they take turns; here a forked
 child checks chunk after chunk and sends the plans through a pipe, while the
 parent writes what it receives in its one transaction. The child reads only what
 is committed, which is why this is for handlers whose checks do not depend on
-the rows written before (``Handler.checks_apart``): what the file itself repeats
+the rows written before (a handler's ``checks_apart``): what the file itself repeats
 comes from what the handler remembers, not from the table.
 
 Fork rather than a fresh interpreter: the child starts with the parent's
