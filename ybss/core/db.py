@@ -175,16 +175,20 @@ _PLAIN_FIELDS: dict[type[Field[Any, Any]], tuple[type, ...]] = {
 }
 
 
-def value_preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+def value_preparer(
+    field: Field[Any, Any], connection: BaseDatabaseWrapper, *, for_copy: bool = False
+) -> Callable[[Any], Any]:
     """How one column's values become database values.
 
     Plain values of plain fields are passed through (``bool`` is not taken for an ``int``);
     anything else goes through the field's own ``get_db_prep_save``, remembered per value
-    because dates and choices repeat across a batch.
+    because dates and choices repeat across a batch. ``for_copy``: for PostgreSQL's
+    ``COPY``, which hands every column to the server as text, JSON values come as their
+    text, so that psycopg does not encode a value shared by many rows again for each.
     """
     target = field.target_field if isinstance(field, models.ForeignKey) else field
     plain = _PLAIN_FIELDS.get(type(target))
-    prep = field.get_db_prep_save
+    prep = _json_as_text(field.get_db_prep_save) if for_copy else field.get_db_prep_save
     if plain is not None:
 
         def prepare_plain(value: Any) -> Any:
@@ -217,31 +221,19 @@ def value_preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> C
     return prepare
 
 
-def _copy_text(prepare: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``prepare``, with JSON values given to ``COPY`` as their text, encoded once per value.
-
-    ``COPY`` hands every column to the server as text, which parses it by the column's type;
-    psycopg would encode a JSON value again for each row, though ``value_preparer`` gives
-    many rows the same prepared value (a version's list of fields filled).
-    """
+def _json_as_text(
+    prep: Callable[[Any, BaseDatabaseWrapper], Any],
+) -> Callable[[Any, BaseDatabaseWrapper], Any]:
     from psycopg.types.json import Json, Jsonb
 
-    texts: dict[int, tuple[Any, str]] = {}
-
-    def prepare_for_copy(value: Any) -> Any:
-        out = prepare(value)
+    def as_text(value: Any, connection: BaseDatabaseWrapper) -> Any:
+        out = prep(value, connection)
         if not isinstance(out, Json | Jsonb):
             return out
-        held = texts.get(id(out))
-        if held is not None and held[0] is out:
-            return held[1]
-        raw = (out.dumps or json.dumps)(out.obj)
-        text = raw.decode() if isinstance(raw, bytes) else raw
-        if len(texts) < SHARED_VALUES:
-            texts[id(out)] = (out, text)
-        return text
+        text = (out.dumps or json.dumps)(out.obj)
+        return text.decode() if isinstance(text, bytes) else text
 
-    return prepare_for_copy
+    return as_text
 
 
 # Distinct unhashable values remembered per column and call: enough for the shared ones,
@@ -319,13 +311,14 @@ def insert_rows(
         raise ValueError("insert_rows: a field is both in names and in constants")
     rest = [by_name[name] for name in fixed]
     rest += [f for f in by_name.values() if f.attname not in named and f is not pk]
+    for_copy = connection.vendor == "postgresql"
     tail = tuple(
-        value_preparer(f, connection)(fixed[f.attname] if f.attname in fixed else _new_value(f)) for f in rest
+        value_preparer(f, connection, for_copy=for_copy)(
+            fixed[f.attname] if f.attname in fixed else _new_value(f)
+        )
+        for f in rest
     )
-    prepare = [(i, value_preparer(f, connection)) for i, f in enumerate(given)]
-    if connection.vendor == "postgresql":
-        prepare = [(i, _copy_text(prep)) for i, prep in prepare]
-        tail = tuple(_copy_text(lambda v: v)(v) for v in tail)
+    prepare = [(i, value_preparer(f, connection, for_copy=for_copy)) for i, f in enumerate(given)]
     quote = connection.ops.quote_name
     table = meta.db_table
     columns = ", ".join(quote(f.column) for f in [pk, *given, *rest])
