@@ -43,7 +43,13 @@ def envbool(name: str, default: bool) -> bool:
 
 def envint(name: str, default: int) -> int:
     value = os.environ.get(name, "")
-    return int(value) if value.strip() else default
+    if not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        message = f"{name} must be a whole number, not {value!r} (see .env.example)."
+        raise ImproperlyConfigured(message) from None
 
 
 def envlist(name: str, default: str) -> list[str]:
