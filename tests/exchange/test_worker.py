@@ -12,6 +12,8 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +98,7 @@ def test_a_commit_checked_apart_reports_and_writes_what_one_process_does(
 ) -> None:
     changed = actions.register_person(None, PersonInput(name="秦旧", id_number=make_id(seq="911")))
     same = actions.register_person(None, PersonInput(name="尤同", id_number=make_id(seq="921")))
-    actions.move_in(None, same, actions.MoveIn(address=rooms[1], valid_from=_date(), kind="rented"))
+    actions.move_in(None, same, actions.MoveIn(address=rooms[1], valid_from=date(2024, 3, 1), kind="rented"))
     number = make_id(seq="611")
     rows = [
         person_row("冯一", number, rooms[0]),
@@ -130,10 +132,21 @@ def test_a_commit_checked_apart_reports_and_writes_what_one_process_does(
     assert not multiprocessing.active_children()
 
 
-def _date() -> Any:
-    from datetime import date
+def _plan_from_row(monkeypatch: pytest.MonkeyPatch, row: int, first: Callable[[], None]) -> Any:
+    """Make the handler call ``first`` before checking a chunk from ``row`` on; returns the real ``plan``."""
+    plan = PersonsHandler.plan
 
-    return date(2024, 3, 1)
+    def patched(self: PersonsHandler, records: list[tuple[int, dict[str, Any]]]) -> Any:
+        if records[0][0] >= row:
+            first()
+        return plan(self, records)
+
+    monkeypatch.setattr(PersonsHandler, "plan", patched)
+    return plan
+
+
+def _disk_error() -> None:
+    raise RuntimeError("磁盘读错误")
 
 
 def _file(tmp_path: Path, rooms: list[AddressNode], n: int = 8) -> Path:
@@ -146,14 +159,7 @@ def _file(tmp_path: Path, rooms: list[AddressNode], n: int = 8) -> Path:
 def test_an_error_in_the_checking_process_undoes_the_commit(
     tmp_path: Path, rooms: list[AddressNode], forks: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plan = PersonsHandler.plan
-
-    def failing(self: PersonsHandler, records: list[tuple[int, dict[str, Any]]]) -> Any:
-        if records[0][0] >= 6:
-            raise RuntimeError("磁盘读错误")
-        return plan(self, records)
-
-    monkeypatch.setattr(PersonsHandler, "plan", failing)
+    plan = _plan_from_row(monkeypatch, 6, _disk_error)
     job = _job(_file(tmp_path, rooms))
     with pytest.raises(worker.WorkerFailed, match="磁盘读错误"):
         importing.commit(job, None, require_check=False)
@@ -174,14 +180,7 @@ def test_an_error_in_the_checking_process_undoes_the_commit(
 def test_a_killed_checking_process_undoes_the_commit(
     tmp_path: Path, rooms: list[AddressNode], forks: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plan = PersonsHandler.plan
-
-    def killed(self: PersonsHandler, records: list[tuple[int, dict[str, Any]]]) -> Any:
-        if records[0][0] >= 6:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return plan(self, records)
-
-    monkeypatch.setattr(PersonsHandler, "plan", killed)
+    _plan_from_row(monkeypatch, 6, lambda: os.kill(os.getpid(), signal.SIGKILL))
     with pytest.raises(worker.WorkerFailed, match="意外退出"):
         importing.commit(_job(_file(tmp_path, rooms)), None, require_check=False)
     assert Person.objects.count() == 0
@@ -202,15 +201,9 @@ def test_a_write_that_fails_stops_the_checking_process(
             raise ActionError("该证件号码已登记。", "id_number", "duplicate")
         apply(self, plans)
 
-    plan = PersonsHandler.plan
-
-    def slow(self: PersonsHandler, records: list[tuple[int, dict[str, Any]]]) -> Any:
-        if records[0][0] >= 10:
-            time.sleep(30)  # still checking when the write fails: must be stopped, not waited for
-        return plan(self, records)
-
     monkeypatch.setattr(PersonsHandler, "apply", conflict)
-    monkeypatch.setattr(PersonsHandler, "plan", slow)
+    # Still checking when the write fails: the child must be stopped, not waited for.
+    _plan_from_row(monkeypatch, 10, lambda: time.sleep(30))
     job = _job(_file(tmp_path, rooms, 12))
     with pytest.raises(ActionError):
         importing.commit(job, None, require_check=False)
