@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from operator import mul
 from typing import Literal
 
 from ybss.lib.divisions import history, iter_divisions, successor_codes
@@ -35,6 +36,7 @@ _CHECK_BY_REMAINDER = "10X98765432"
 _DIGITS = "0123456789"
 _CHECK_CHARS = "0123456789X"
 _VALUE = {c: i for i, c in enumerate(_CHECK_CHARS)}
+_ZERO_OFFSET = ord("0") * sum(WEIGHTS)
 
 # Full-width forms come from Chinese input methods; NFKC would also turn ①, ²
 # and other lookalikes into digits, which nobody means in an ID number.
@@ -130,9 +132,11 @@ def is_known_division(code: str) -> bool:
 
 def check_char(first17: str) -> str:
     """The MOD 11-2 check character for the first 17 digits of a number."""
-    if len(first17) != 17 or any(c not in _DIGITS for c in first17):
+    # isdigit alone would take other scripts' digits; with isascii only 0-9 are left.
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise IdNumberError("计算校验码需要 17 位数字", code="length" if len(first17) != 17 else "charset")
-    total = sum(w * (ord(c) - 48) for w, c in zip(WEIGHTS, first17, strict=True))
+    # Over the bytes, whose values are the digits' plus 48: an import checks millions.
+    total = sum(map(mul, WEIGHTS, first17.encode())) - _ZERO_OFFSET
     return _CHECK_BY_REMAINDER[total % 11]
 
 
@@ -373,9 +377,10 @@ def _normalize(raw: object) -> str:
     s = _clean(raw).replace("x", "X")
     if not s:
         raise IdNumberError("请填写身份证号码", code="empty")
-    for i, c in enumerate(s):
-        if c not in _CHECK_CHARS:
-            raise IdNumberError(f"身份证号码第 {i + 1} 位{_show_char(c)}不是数字或 X", code="charset")
+    if not (s.isascii() and s.replace("X", "").isdigit()):  # the usual number, at C speed
+        for i, c in enumerate(s):
+            if c not in _CHECK_CHARS:
+                raise IdNumberError(f"身份证号码第 {i + 1} 位{_show_char(c)}不是数字或 X", code="charset")
     return s
 
 
