@@ -86,9 +86,16 @@ def test_only_rows_to_write_keep_their_payload_on_the_way_to_the_writer() -> Non
     refused.add("name", "姓名不能为空。")
     plans.append(refused)
     problem = (1, importing.Problem("", "warning", "column_order", "列的顺序与模板不同。"))
-    out = list(importing._payloads_to_write(iter([problem, plans])))
+    prepared: list[list[int]] = []
+
+    class Handler:
+        def prepare_writes(self, plans: list[importing.RowPlan]) -> None:
+            prepared.append([p.row for p in plans])
+
+    out = list(importing._ready_to_write(iter([problem, plans]), Handler()))  # type: ignore[arg-type]
     assert out[0] == problem
     assert [p.payload is not None for p in out[1]] == [True, True, False, False, False]
+    assert prepared == [[2, 3]]  # only the rows to write are made ready for the writer
 
 
 @needs_pg

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import date
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from tests.access.conftest import IDS
 from ybss.access import crypto
 from ybss.addresses import actions as address_actions
-from ybss.addresses.models import AddressNode
+from ybss.addresses.models import AddressNode, Status
 from ybss.audit.models import AuditEvent
 from ybss.core.errors import ActionError
 from ybss.people import actions
@@ -110,3 +111,51 @@ def test_a_registered_number_is_refused_naming_its_row(rooms: list[AddressNode])
         actions.bulk_register(None, _rows(rooms))
     assert caught.value.message.startswith("第 2 条：") and caught.value.code == "duplicate"
     assert Person.objects.count() == 1 and not Residence.objects.exists()
+
+
+def test_prepared_people_cross_a_pickle_and_write_what_bulk_register_writes(rooms: list[AddressNode]) -> None:
+    prepared = actions.prepare_registrations(None, _rows(rooms))
+    assert not Person.objects.exists()  # preparing writes nothing
+    crossed = pickle.loads(pickle.dumps(prepared))
+    # Plain values only: the addresses travel as their ids, the number and phone already sealed.
+    assert crossed[0].residence[0] == rooms[0].pk and crossed[1].residence is None
+    assert IDS[0] not in repr(crossed) and "13812345678" not in repr(crossed)
+    made = actions.write_registrations(None, crossed)
+    first = Person.objects.get(pk=made[0].pk)
+    assert first.id_number == IDS[0] and first.phone == "13812345678" and first.residence_code == rooms[0].code
+    assert Residence.objects.get(person=first).address == rooms[0]
+
+
+def test_an_address_gone_out_of_use_after_preparing_is_refused_naming_its_row(
+    rooms: list[AddressNode],
+) -> None:
+    prepared = actions.prepare_registrations(None, _rows(rooms))
+    AddressNode.objects.filter(pk=rooms[1].pk).update(status=Status.DEMOLISHED)
+    with pytest.raises(ActionError) as caught:
+        actions.write_registrations(None, prepared)
+    assert caught.value.message.startswith("第 3 条：") and caught.value.field == "address"
+    assert not Person.objects.exists() and not Residence.objects.exists()
+
+
+def test_an_address_renumbered_after_preparing_is_written_with_its_new_code(rooms: list[AddressNode]) -> None:
+    prepared = actions.prepare_registrations(None, _rows(rooms))
+    AddressNode.objects.filter(pk=rooms[0].pk).update(code=rooms[0].code + "9")
+    made = actions.write_registrations(None, prepared)
+    assert Person.objects.get(pk=made[0].pk).residence_code == rooms[0].code + "9"
+
+
+def test_a_number_registered_after_preparing_is_refused_naming_its_row(rooms: list[AddressNode]) -> None:
+    prepared = actions.prepare_registrations(None, _rows(rooms))
+    actions.register_person(None, PersonInput(name="某某", id_number="E1234567", doc_type="passport"))
+    with pytest.raises(ActionError) as caught:
+        actions.write_registrations(None, prepared)
+    assert caught.value.message.startswith("第 3 条：") and caught.value.code == "duplicate"
+    assert Person.objects.count() == 1
+
+
+def test_writing_the_same_prepared_person_twice_in_one_batch_is_refused(rooms: list[AddressNode]) -> None:
+    prepared = actions.prepare_registrations(None, _rows(rooms))
+    with pytest.raises(ActionError) as caught:
+        actions.write_registrations(None, [*prepared, prepared[0]])
+    assert caught.value.message.startswith("第 4 条：证件号码与第 1 条重复")
+    assert not Person.objects.exists()

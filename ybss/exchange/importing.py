@@ -431,7 +431,9 @@ def _run_pass(
     """
     with _fewer_collections():
         if apart:
-            events = worker.events_from_worker(lambda: _payloads_to_write(_planned(job, handler)))
+            events = worker.events_from_worker(lambda: _ready_to_write(_planned(job, handler), handler))
+        elif apply:
+            events = _ready_to_write(_planned(job, handler), handler)
         else:
             events = _planned(job, handler)
         written, next_analyze = 0, ANALYZE_FIRST
@@ -461,17 +463,22 @@ def _written(plan: RowPlan) -> bool:
     return not plan.blocked and plan.op in ("create", "update")
 
 
-def _payloads_to_write(events: Iterator[Any]) -> Iterator[Any]:
-    """``events`` with only the payloads the writer uses: what crosses to it is pickled.
+def _ready_to_write(events: Iterator[Any], handler: Handler) -> Iterator[Any]:
+    """``events`` with the rows to write made ready for the writer, and only their payloads kept.
 
-    In a re-import most rows change nothing, and their payloads (the values compared,
-    the address) made up most of what was sent.
+    The handler's ``prepare_writes`` (where it has one) does the part of writing that needs
+    no database; where rows are checked in a second process that runs there, and what
+    crosses to the writer is pickled: in a re-import most rows change nothing, and their
+    payloads (the values compared, the address) made up most of what was sent.
     """
+    prepare = getattr(handler, "prepare_writes", None)
     for event in events:
         if isinstance(event, list):
             for plan in event:
                 if not _written(plan):
                     plan.payload = None
+            if prepare is not None:
+                prepare([plan for plan in event if _written(plan)])
         yield event
 
 

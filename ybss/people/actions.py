@@ -11,7 +11,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -559,6 +559,8 @@ _PERSON_COLUMNS = (
 )
 _NAME = _PERSON_COLUMNS.index("name")
 _FORMER_NAMES = _PERSON_COLUMNS.index("former_names")
+_ID_INDEX = _PERSON_COLUMNS.index("id_number_index")
+_RESIDENCE_CODE = _PERSON_COLUMNS.index("residence_code")
 
 
 _RESIDENCE_COLUMNS = (
@@ -585,11 +587,10 @@ class RegisteredPeople(Sequence[Person]):
         self,
         ids: list[int],
         rows: list[tuple[Any, ...]],
-        divisions: list[Any],
         fixed: dict[str, Any],
         using: str,
     ) -> None:
-        self._ids, self._rows, self._divisions, self._fixed, self._using = ids, rows, divisions, fixed, using
+        self._ids, self._rows, self._fixed, self._using = ids, rows, fixed, using
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -597,8 +598,8 @@ class RegisteredPeople(Sequence[Person]):
     def _person(self, i: int) -> Person:
         values = dict(zip(_PERSON_COLUMNS, self._rows[i], strict=True))
         values["former_names"] = list(values["former_names"])
-        del values["domicile_division_id"]
-        person = Person(id=self._ids[i], domicile_division=self._divisions[i], **values, **self._fixed)
+        # The division by its code: loaded if someone asks for it, as for any Person read.
+        person = Person(id=self._ids[i], **values, **self._fixed)
         person._state.adding = False
         person._state.db = self._using
         return person
@@ -632,6 +633,23 @@ class RegisteredPeople(Sequence[Person]):
         return list(self._ids)
 
 
+class Registration(NamedTuple):
+    """One new person checked and sealed by ``prepare_registrations``, ready to write.
+
+    Plain values only: a bulk import prepares its people in the process that checks
+    the file and writes them in another, and what crosses between them is pickled.
+    """
+
+    # The person's row, in ``_PERSON_COLUMNS`` order: the number and phone already sealed.
+    person: tuple[Any, ...]
+    # Every blind index of the number (one per index key in use), to find it registered already.
+    indexes: tuple[str, ...]
+    # The residence's row without its person (``_RESIDENCE_COLUMNS[1:]``), or None.
+    residence: tuple[Any, ...] | None
+    # The fields the person's first version names as filled.
+    filled: tuple[str, ...]
+
+
 @transaction.atomic
 def bulk_register(
     actor: Any,
@@ -642,22 +660,35 @@ def bulk_register(
 ) -> Sequence[Person]:
     """Many new people at once (imports, the demo): ``register_person`` for each row, batched.
 
-    Every row gets the same checks as ``register_person`` (fields, scope, duplicate
-    numbers, in the batch and in the database, the dwelling and the move-in dates) before
-    anything is written; one bad row refuses the whole batch, with an ActionError whose
-    message names the row (1-based). Then people, their version rows and residences are
-    inserted in bulk, and one audit event names every person and address of the batch.
+    ``prepare_registrations`` then ``write_registrations``: every row gets the same checks
+    as ``register_person`` (fields, scope, duplicate numbers, in the batch and in the
+    database, the dwelling and the move-in dates) before anything is written; one bad row
+    refuses the whole batch, with an ActionError whose message names the row (1-based).
+    Then people, their version rows and residences are inserted in bulk, and one audit
+    event names every person and address of the batch.
+
+    The people come back as a sequence of ``Person`` (made on access, see ``RegisteredPeople``).
+    """
+    prepared = prepare_registrations(actor, rows, cleaned_values=cleaned_values, id_indexes=id_indexes)
+    return write_registrations(actor, prepared)
+
+
+def prepare_registrations(
+    actor: Any,
+    rows: Sequence[tuple[PersonInput, MoveIn | None]],
+    *,
+    cleaned_values: Sequence[dict[str, Any]] | None = None,
+    id_indexes: Sequence[tuple[str, ...]] | None = None,
+) -> list[Registration]:
+    """``bulk_register``'s checks that need no database, and each row sealed and laid out.
 
     ``cleaned_values`` are ``clean_person``'s results for the rows, in order, when the
     caller has just computed them (an import validates every row for its report first);
     the field checks are then not run twice. ``id_indexes`` are, likewise, the
     ``crypto.index_values`` of each row's ``index_key``, which an import has computed to
-    find the people it already knows. Everything else is still checked here.
-
-    The people come back as a sequence of ``Person`` (made on access, see ``RegisteredPeople``).
+    find the people it already knows. Scope, repeated numbers within the rows and the
+    move-in are still checked here; ``write_registrations`` checks the rest.
     """
-    if not rows:
-        return []
     if cleaned_values is not None and len(cleaned_values) != len(rows):
         raise ValueError("cleaned_values must have one entry per row")
     if id_indexes is not None and len(id_indexes) != len(rows):
@@ -666,11 +697,16 @@ def bulk_register(
         require(actor, Cap.PERSON_EDIT)
     divisions: dict[str, Any] = {}
     seen: dict[str, int] = {}
-    cleaned: list[tuple[dict[str, Any], MoveIn | None]] = []
+    today = date.today()
+    id_sealer, phone_sealer = crypto.Sealer(ID_NUMBER), crypto.Sealer(PHONE)
+    # Most rows fill the same fields: one tuple per distinct set, which pickling then sends once.
+    filled: dict[tuple[str, ...], tuple[str, ...]] = {}
+    prepared: list[Registration] = []
     for row, (data, move) in enumerate(rows, start=1):
         try:
             if move is not None:
                 _check_scope(actor, move.address.code, "address")
+                check_new_move(move.address, move, today)
             if cleaned_values is not None:
                 values = cleaned_values[row - 1]
             else:
@@ -684,14 +720,72 @@ def bulk_register(
                 f"第 {row} 条：证件号码与第 {seen[key]} 条重复。", field="id_number", code="duplicate"
             )
         seen[key] = row
-        cleaned.append((values, move))
+        indexes = tuple(id_indexes[row - 1]) if id_indexes is not None else id_sealer.indexes(key)
+        division = values["domicile_division"]
+        phone_enc, phone_index = phone_sealer.seal(values["phone"])
+        person = (
+            values["doc_type"],
+            id_sealer.encrypt(values["id_number"]),
+            indexes[0],
+            id_sealer.index(values["id15"]) if values["id15"] else "",
+            values["name"],
+            # A tuple is the same JSON as the list and lets the writer encode the usual [] once.
+            tuple(values["former_names"]),
+            values["gender"],
+            values["birth_date"],
+            values["nationality"],
+            division.pk if division is not None else None,
+            values["domicile_detail"],
+            phone_enc,
+            phone_index,
+            values["employer_text"],
+            move.address.code if move is not None else "",
+            division.pk if division is not None else "",
+        )
+        residence = (
+            (
+                move.address.pk,
+                move.valid_from,
+                move.kind,
+                move.relation,
+                move.reason,
+                move.permit_number[:30],
+                move.permit_valid_to,
+            )
+            if move is not None
+            else None
+        )
+        names = tuple(sorted(k for k, v in values.items() if v))
+        prepared.append(Registration(person, indexes, residence, filled.setdefault(names, names)))
+    return prepared
 
-    id_sealer = crypto.Sealer(ID_NUMBER)
-    if id_indexes is None:
-        id_indexes = [id_sealer.indexes(index_key(v["doc_type"], v["id_number"])) for v, _ in cleaned]
-    for start in range(0, len(cleaned), BULK_CHUNK):
+
+@transaction.atomic
+def write_registrations(actor: Any, prepared: Sequence[Registration]) -> Sequence[Person]:
+    """Write people ``prepare_registrations`` made ready, after the checks that need the database.
+
+    In the writer's transaction: no row's number may be registered already, and every
+    dwelling is locked and must still be in use (an import prepares its rows before
+    it writes them, and someone may have changed an address in between). Then the
+    people, their version rows and residences are inserted in bulk, and one audit event
+    names every person and address.
+    """
+    if not prepared:
+        return []
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        require(actor, Cap.PERSON_EDIT)
+    first: dict[str, int] = {}
+    for row, registration in enumerate(prepared, start=1):
+        earlier = first.setdefault(registration.person[_ID_INDEX], row)
+        if earlier != row:
+            raise ActionError(
+                f"第 {row} 条：证件号码与第 {earlier} 条重复。", field="id_number", code="duplicate"
+            )
+    for start in range(0, len(prepared), BULK_CHUNK):
         lookup = {
-            idx: row for row in range(start, min(start + BULK_CHUNK, len(cleaned))) for idx in id_indexes[row]
+            idx: row
+            for row in range(start, min(start + BULK_CHUNK, len(prepared)))
+            for idx in prepared[row].indexes
         }
         # Unordered: ".first()" would sort by id, and a miss would then scan the whole table.
         with keyed_lookups():
@@ -710,7 +804,7 @@ def bulk_register(
                 code="duplicate",
             )
 
-    address_ids = sorted({move.address.pk for _, move in cleaned if move is not None})
+    address_ids = sorted({r.residence[0] for r in prepared if r.residence is not None})
     addresses: dict[int, AddressNode] = {}
     for start in range(0, len(address_ids), BULK_CHUNK):
         chunk = address_ids[start : start + BULK_CHUNK]
@@ -721,49 +815,23 @@ def bulk_register(
             .only("id", "code", "kind", "status")
         )
         addresses.update((a.pk, a) for a in locked)
-    today = date.today()
-    for row, (_, move) in enumerate(cleaned, start=1):
-        if move is None:
-            continue
-        try:
-            address = addresses.get(move.address.pk)
-            if address is None:
-                raise ActionError("找不到该地址。", field="address", code="not_found")
-            check_new_move(address, move, today)
-        except ActionError as exc:
-            raise _row_error(row, exc) from exc
-
-    # Plain rows, not model instances: at a million rows the instances cost more than the database.
-    phone_sealer = crypto.Sealer(PHONE)
     person_rows: list[tuple[Any, ...]] = []
-    division_of: list[Any] = []
-    for (values, move), indexes in zip(cleaned, id_indexes, strict=True):
-        division = values["domicile_division"]
-        phone_enc, phone_index = phone_sealer.seal(values["phone"])
-        person_rows.append(
-            (
-                values["doc_type"],
-                id_sealer.encrypt(values["id_number"]),
-                indexes[0],
-                id_sealer.index(values["id15"]) if values["id15"] else "",
-                values["name"],
-                # A tuple is the same JSON as the list and lets the writer encode the usual [] once.
-                tuple(values["former_names"]),
-                values["gender"],
-                values["birth_date"],
-                values["nationality"],
-                division.pk if division is not None else None,
-                values["domicile_detail"],
-                phone_enc,
-                phone_index,
-                values["employer_text"],
-                addresses[move.address.pk].code if move is not None else "",
-                division.pk if division is not None else "",
-            )
-        )
-        division_of.append(division)
+    for row, registration in enumerate(prepared, start=1):
+        person = registration.person
+        if registration.residence is not None:
+            address = addresses.get(registration.residence[0])
+            try:
+                if address is None:
+                    raise ActionError("找不到该地址。", field="address", code="not_found")
+                _check_dwelling(address)
+            except ActionError as exc:
+                raise _row_error(row, exc) from exc
+            if person[_RESIDENCE_CODE] != address.code:  # renumbered since it was prepared
+                person = (*person[:_RESIDENCE_CODE], address.code, *person[_RESIDENCE_CODE + 1 :])
+        person_rows.append(person)
+
     now = timezone.now()
-    fixed = {"version": 1, "last_confirmed": today, "created_at": now, "updated_at": now}
+    fixed = {"version": 1, "last_confirmed": date.today(), "created_at": now, "updated_at": now}
     with name_chars.filled_by_caller(connection) as characters:
         person_ids = insert_rows(
             Person, _PERSON_COLUMNS, person_rows, count=len(person_rows), constants=fixed
@@ -777,16 +845,15 @@ def bulk_register(
             )
 
     user, actor_name = _user(actor), getattr(actor, "username", "") if actor else "系统"
-    # Most rows fill the same fields: one list per distinct set, not one per row.
-    filled: dict[tuple[str, ...], dict[str, Any]] = {}
-    changes = []
-    for values, _ in cleaned:
-        names = tuple(sorted(k for k, v in values.items() if v))
-        changes.append(filled.get(names) or filled.setdefault(names, {"fields": list(names)}))
+    # One changes value per distinct set of fields, not one per row.
+    changes: dict[tuple[str, ...], dict[str, Any]] = {}
     insert_rows(
         PersonVersion,
         ("person_id", "changes"),
-        ((pk, change) for pk, change in zip(person_ids, changes, strict=True)),
+        (
+            (pk, changes.get(r.filled) or changes.setdefault(r.filled, {"fields": list(r.filled)}))
+            for pk, r in zip(person_ids, prepared, strict=True)
+        ),
         count=len(person_ids),
         constants={
             "version": 1,
@@ -797,18 +864,7 @@ def bulk_register(
         },
     )
     residence_rows = [
-        (
-            pk,
-            move.address.pk,
-            move.valid_from,
-            move.kind,
-            move.relation,
-            move.reason,
-            move.permit_number[:30],
-            move.permit_valid_to,
-        )
-        for pk, (_, move) in zip(person_ids, cleaned, strict=True)
-        if move is not None
+        (pk, *r.residence) for pk, r in zip(person_ids, prepared, strict=True) if r.residence is not None
     ]
     insert_rows(
         Residence,
@@ -824,4 +880,4 @@ def bulk_register(
         + [("address", addresses[pk].code) for pk in address_ids],
         extra={"bulk": len(person_ids), "residences": len(residence_rows)},
     )
-    return RegisteredPeople(person_ids, person_rows, division_of, fixed, transaction.get_connection().alias)
+    return RegisteredPeople(person_ids, person_rows, fixed, transaction.get_connection().alias)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from ybss.access import crypto
 from ybss.addresses.models import AddressNode
@@ -138,6 +138,14 @@ class PersonRow:
     indexes: tuple[str, ...] = ()
     # Registered people this row may duplicate, imported anyway: paired in the review queue once saved.
     review_with: list[int] = field(default_factory=list)
+
+
+class NewPerson(NamedTuple):
+    """A create row as the writer gets it, from ``PersonsHandler.prepare_writes``."""
+
+    registration: actions.Registration
+    # As ``PersonRow.review_with``.
+    review_with: tuple[int, ...]
 
 
 class PersonsHandler(RegistryHandler):
@@ -456,21 +464,34 @@ class PersonsHandler(RegistryHandler):
 
     # ------------------------------------------------------------ apply
 
+    def prepare_writes(self, plans: list[RowPlan]) -> None:
+        """Seal and lay out the chunk's new people for the writer (``prepare_registrations``).
+
+        Where the rows are checked in a second process, this runs there too: what crosses
+        to the writer is then plain rows, not the rows' checked values and addresses.
+        """
+        creates = [p for p in plans if p.op == "create"]
+        if not creates:
+            return
+        try:
+            prepared = actions.prepare_registrations(
+                self.actor,
+                [(p.payload.data, p.payload.move) for p in creates],
+                cleaned_values=[p.payload.values for p in creates],
+                id_indexes=[p.payload.indexes for p in creates],
+            )
+        except ActionError as exc:
+            raise _in_batch(exc, creates[0].row) from exc
+        for plan, registration in zip(creates, prepared, strict=True):
+            plan.payload = NewPerson(registration, tuple(plan.payload.review_with))
+
     def apply(self, plans: list[RowPlan]) -> None:
         creates = [p for p in plans if p.op == "create"]
         if creates:
-            batch = [(p.payload.data, p.payload.move) for p in creates]
             try:
-                made = actions.bulk_register(
-                    self.actor,
-                    batch,
-                    cleaned_values=[p.payload.values for p in creates],
-                    id_indexes=[p.payload.indexes for p in creates],
-                )
+                made = actions.write_registrations(self.actor, [p.payload.registration for p in creates])
             except ActionError as exc:
-                raise ActionError(
-                    f"{exc.message}（批次从第 {creates[0].row} 行起）", exc.field, exc.code
-                ) from exc
+                raise _in_batch(exc, creates[0].row) from exc
             # Only these few need their Person instance; ``made`` builds them on access.
             flagged = [(p.payload, made[i]) for i, p in enumerate(creates) if p.payload.review_with]
             if flagged:
@@ -500,6 +521,11 @@ class PersonsHandler(RegistryHandler):
                         actions.move_in(self.actor, person, row.move)
             except ActionError as exc:
                 raise ActionError(f"第 {plan.row} 行：{exc.message}", exc.field, exc.code) from exc
+
+
+def _in_batch(exc: ActionError, first_row: int) -> ActionError:
+    """A batch action's error, which counts rows within the batch, placed in the file."""
+    return ActionError(f"{exc.message}（批次从第 {first_row} 行起）", exc.field, exc.code)
 
 
 def _pair_key(pair: tuple[str, date | None]) -> bytes:
