@@ -151,3 +151,24 @@ def test_people_remembered_per_name_and_birth_pack_and_unpack() -> None:
     numbers = [(2, "130731199001011234"), (70000, "X12345"), (16_777_217, "")]
     assert _unpack_people(b"".join(_packed_person(r, n) for r, n in numbers)) == numbers
     assert _unpack_people(b"") == []
+
+
+def test_importing_people_into_more_dwellings_reads_no_more_addresses(
+    tmp_path: Path, rooms: list[AddressNode]
+) -> None:
+    # A node loaded with only some fields loads the rest one query per node when read:
+    # the checks and the writer must read nothing else of it, however many dwellings.
+    from django.test.utils import CaptureQueriesContext
+
+    def address_queries(dwellings: int, first: int) -> int:
+        rows = [
+            person_row(f"孙{first + i}", make_id(seq=f"{first + i:03d}"), rooms[i % dwellings])
+            for i in range(8)
+        ]
+        path = write_csv(tmp_path / f"p{first}.csv", rows)
+        with CaptureQueriesContext(connection) as ctx:
+            job = _run(path)
+        assert job.status == ImportStatus.DONE and job.counts["create"] == 8
+        return sum("addresses_addressnode" in q["sql"] for q in ctx.captured_queries)
+
+    assert address_queries(4, 100) == address_queries(1, 300)

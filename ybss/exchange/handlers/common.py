@@ -150,9 +150,12 @@ class AddressResolver:
     # one evicted early is only fetched again.
     NODE_CACHE = 20_000
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Any, fields: tuple[str, ...] = ()) -> None:
         self.actor = actor
         self.is_user = actor is not None and getattr(actor, "is_authenticated", False)
+        # Where the handler says which fields of a node it reads, only those are loaded:
+        # a whole node is twenty columns made into a model instance, for every row.
+        self.fields = fields
         base = scoped(actor, AddressNode.objects.all(), "code") if self.is_user else None
         self.matcher = AddressMatcher(settings.YBSS_REGION, base)
         self.results: OrderedDict[str, tuple[str, str | None, list[dict[str, Any]]]] = OrderedDict()
@@ -181,13 +184,16 @@ class AddressResolver:
     def node(self, code: str) -> AddressNode | None:
         node = self.nodes.get(code)
         if node is None:
-            node = AddressNode.objects.filter(code=code).first()
+            node = self._nodes().filter(code=code).first()
             if node is None or not self.scope_covers(node.code):
                 return None
             self.nodes[code] = node
             if len(self.nodes) > self.NODE_CACHE:
                 self.nodes.popitem(last=False)
         return node
+
+    def _nodes(self) -> Any:
+        return AddressNode.objects.only(*self.fields) if self.fields else AddressNode.objects.all()
 
     def prefetch_for(self, texts: list[str], chosen: set[str]) -> None:
         """Match a chunk's address texts, then load all the nodes they name in a few queries."""
@@ -202,7 +208,7 @@ class AddressResolver:
     def prefetch(self, codes: set[str]) -> None:
         wanted = [c for c in codes if c not in self.nodes]
         for start in range(0, len(wanted), 500):
-            for node in AddressNode.objects.filter(in_list(AddressNode, "code", wanted[start : start + 500])):
+            for node in self._nodes().filter(in_list(AddressNode, "code", wanted[start : start + 500])):
                 if self.scope_covers(node.code):
                     self.nodes[node.code] = node
         while len(self.nodes) > self.NODE_CACHE:
@@ -272,9 +278,12 @@ class RegistryHandler:
     """What the person, house and unit handlers share: who imports, their choices, the
     history reason their writes carry, and the address resolver for the file."""
 
+    # The fields of an address node the handler reads; empty for all of them.
+    address_fields: tuple[str, ...] = ()
+
     def __init__(self, actor: Any, decisions: dict[str, Any], file_name: str = "") -> None:
         self.actor = actor
         self.decisions = decisions
         self.reason = f"批量导入：{file_name}"[:200]
-        self.addresses = AddressResolver(actor)
+        self.addresses = AddressResolver(actor, self.address_fields)
         self.today = date.today()

@@ -157,6 +157,8 @@ class PersonsHandler(RegistryHandler):
     # repeated within the file come from ``seen`` and ``new_people``. So a commit may check
     # in a second process, against the registry as committed (ybss/exchange/worker.py).
     checks_apart = True
+    # What the checks and the writer read of a dwelling (see ``actions.prepare_registrations``).
+    address_fields = ("id", "code", "kind", "status")
 
     def __init__(self, actor: Any, decisions: dict[str, Any], file_name: str = "") -> None:
         super().__init__(actor, decisions, file_name)
