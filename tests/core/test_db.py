@@ -13,7 +13,14 @@ from django.utils import timezone
 from ybss.addresses.models import AddressNode
 from ybss.audit import log
 from ybss.audit.models import Action, AuditEvent
-from ybss.core.db import in_list, insert_many, insert_rows, keyed_lookups, prepared_cursor
+from ybss.core.db import (
+    foreign_keys_checked_per_statement,
+    in_list,
+    insert_many,
+    insert_rows,
+    keyed_lookups,
+    prepared_cursor,
+)
 from ybss.divisions.models import Division
 from ybss.people.models import Person, PersonVersion
 
@@ -218,3 +225,32 @@ def test_the_sensitive_reads_audit_statement_is_prepared() -> None:
             ("SELECT 1 AS n", []), ("c.n < %s", [2]), None, Action.VIEW_FULL, targets=[("person", "1")]
         )
     assert any("audit_audithead" in s and "FOR UPDATE" in s for s in _prepared_statements())
+
+
+class _Undo(Exception):
+    pass
+
+
+def _orphan_version() -> None:
+    """A version row naming a person who does not exist: refused by its foreign key."""
+    PersonVersion.objects.create(person_id=10**9, version=1, action="create", actor_name="x", changes={})
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's deferred constraints")
+def test_foreign_keys_checked_per_statement_refuse_at_the_statement_and_defer_again_after() -> None:
+    with transaction.atomic():
+        with foreign_keys_checked_per_statement(), pytest.raises(IntegrityError), transaction.atomic():
+            _orphan_version()  # refused here, not when the transaction commits
+        with foreign_keys_checked_per_statement():
+            pass
+        # Deferred again: the orphan is only refused when the check finally runs.
+        with pytest.raises(_Undo), transaction.atomic():
+            _orphan_version()
+            with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            raise _Undo  # the orphan goes
+
+
+def test_foreign_keys_checked_per_statement_changes_nothing_elsewhere() -> None:
+    with transaction.atomic(), foreign_keys_checked_per_statement():
+        assert Person.objects.count() == 0

@@ -411,3 +411,29 @@ def _reserve_ids(cur: Any, vendor: str, table: str, column: str, count: int) -> 
     else:
         cur.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, top + count])
     return list(range(top + 1, top + count + 1))
+
+
+@contextmanager
+def foreign_keys_checked_per_statement(using: str = "default") -> Iterator[None]:
+    """On PostgreSQL, inside a transaction: check foreign keys as each statement ends.
+
+    The project's foreign keys are ``DEFERRABLE INITIALLY DEFERRED`` (Django's
+    default), so PostgreSQL checks every row's at the commit. A bulk writer's
+    transaction then ends with all of them at once, on one core while nothing else
+    runs: 12 s at the end of a million-row import. Checked as each statement ends,
+    they overlap the rest of the work instead. Set once, before the writes: switching
+    to IMMEDIATE after each batch instead (inside the batch's savepoint) made the
+    server walk the transaction's earlier rows again each time, and that import took
+    154 s instead of 118. Afterwards the transaction is put back as it was (every
+    constraint deferred).
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    # Not after an error: the transaction or savepoint is rolled back, and its mode with it.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -33,6 +33,7 @@ from ybss.access.roles import Cap
 from ybss.access.scope import require
 from ybss.audit import log
 from ybss.audit.models import Action, Outcome
+from ybss.core.db import foreign_keys_checked_per_statement
 from ybss.core.errors import ActionError
 from ybss.lib import sheets
 
@@ -680,7 +681,7 @@ def commit(
     apart = worker.usable(handler, total)
     progress.start("commit", total)
     try:
-        with _sqlite_cache(), transaction.atomic():
+        with _sqlite_cache(), transaction.atomic(), foreign_keys_checked_per_statement():
             _run_pass(job, handler, sink, progress, apply=True, apart=apart)
             if sink.blocked and job.mode == ImportMode.ALL_OR_NOTHING:
                 raise _Rollback
