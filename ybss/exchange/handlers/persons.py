@@ -236,7 +236,9 @@ class PersonsHandler(RegistryHandler):
 
     def _fingerprint(self, v: dict[str, Any]) -> bytes:
         # ``_coerce`` always builds ``v`` in the same key order, so its values say it all.
-        return hashlib.blake2b(repr(tuple(v.values())).encode(), digest_size=12).digest()
+        # Compared only within this pass, in the process that checks it: Python's own 64-bit
+        # hash of the values does: 0.3 µs a row against 2.5 for a digest of their text.
+        return hash(tuple(v.values())).to_bytes(8, "big", signed=True)
 
     def plan(self, records: list[tuple[int, dict[str, Any]]]) -> list[RowPlan]:
         plans: list[RowPlan] = []
