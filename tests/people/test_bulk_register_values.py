@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from ybss.addresses import actions as address_actions
 from ybss.addresses.models import AddressNode, Status
 from ybss.audit.models import AuditEvent
 from ybss.core.errors import ActionError
+from ybss.lib.fieldcrypt import generate_index_key_string
 from ybss.people import actions
 from ybss.people.actions import MoveIn, PersonInput
 from ybss.people.models import ID_NUMBER, PHONE, Person, PersonVersion, Residence
@@ -160,3 +162,16 @@ def test_writing_the_same_prepared_person_twice_in_one_batch_is_refused(rooms: l
         actions.write_registrations(None, [*prepared, prepared[0]])
     assert caught.value.message.startswith("第 4 条：证件号码与第 1 条重复")
     assert not Person.objects.exists()
+
+
+def test_a_number_registered_under_the_old_index_key_is_refused_while_keys_rotate(
+    rooms: list[AddressNode], settings: Any
+) -> None:
+    # The unique index only sees the current key's index: a number stored under the
+    # previous one must be found by looking every index up.
+    actions.register_person(None, PersonInput(name="王芳", id_number=IDS[1]))
+    settings.YBSS_INDEX_KEY = f"{generate_index_key_string()},{settings.YBSS_INDEX_KEY}"
+    with pytest.raises(ActionError) as caught:
+        actions.bulk_register(None, _rows(rooms))
+    assert caught.value.message.startswith("第 2 条：") and caught.value.code == "duplicate"
+    assert Person.objects.count() == 1
