@@ -246,3 +246,10 @@ def test_mask_phone_none() -> None:
 def test_is_mobile_only_on_normal_forms() -> None:
     assert not is_mobile("138 1234 5678")
     assert not is_mobile("12812345678")
+
+
+def test_a_plain_mobile_number_and_its_other_forms_come_out_the_same() -> None:
+    assert normalize_phone("13812345678") == "13812345678"
+    assert normalize_phone("１３８１２３４５６７８") == normalize_phone("+86 138-1234-5678") == "13812345678"
+    # Eleven digits of another script are not a number as typed on a Chinese phone.
+    assert error_of("١٣٨١٢٣٤٥٦٧٨").code == "charset"

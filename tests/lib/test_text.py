@@ -27,3 +27,11 @@ def test_hostile_or_empty_names_are_refused_naming_the_field(value: object, frag
         clean_name(value, "小区名称")
     assert "小区名称" in str(info.value)
     assert fragment in str(info.value)
+
+
+def test_names_of_letters_and_digits_only_and_names_with_spaces_or_signs() -> None:
+    assert clean_name("张三丰", "姓名") == "张三丰"
+    assert clean_name("Ⅻ号楼", "楼栋号") == "Ⅻ号楼"
+    assert clean_name("SMITH  JOHN", "姓名") == "SMITH JOHN"  # inner spaces folded
+    with pytest.raises(InvalidName):
+        clean_name("张三;", "姓名")

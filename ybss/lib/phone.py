@@ -62,6 +62,8 @@ def normalize_phone(raw: str | None) -> str:
         raise PhoneError("请填写电话号码", code="empty")
     if not isinstance(raw, str):
         raise PhoneError("电话号码应以文字形式填写，不能是数值或其他类型", code="type")
+    if len(raw) == 11 and raw.isascii() and raw.isdigit() and raw[0] == "1" and raw[1] in "3456789":
+        return raw  # the usual cell, a mobile number as typed, is its own normal form
     s = raw.translate(_TRANSLATE).strip()
     if not s:
         raise PhoneError("请填写电话号码", code="empty")

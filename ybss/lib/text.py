@@ -33,6 +33,8 @@ def clean_name(value: object, label: str, *, max_length: int = MAX_NAME_LENGTH) 
         raise InvalidName(f"{label}含有不可见的控制字符，请重新输入。")
     if len(text) > max_length:
         raise InvalidName(f"{label}过长：最多 {max_length} 个字符，现有 {len(text)} 个。")
+    if text.isalnum():  # the usual name or place: every character allowed, no spaces to fold
+        return text
     bad = sorted({ch for ch in text if not _is_allowed(ch)})
     if bad:
         shown = "".join(bad[:5])
