@@ -221,32 +221,19 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def _resident_kb(pids: list[int]) -> int:
-    """Summed resident set sizes (KB) of ``pids``, from counters the kernel keeps."""
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-                    break
-        except OSError:
-            continue
-    return total
+def _summed_kb(pids: list[int], source: str, field: str) -> int:
+    """The ``field`` line (in KB) of ``/proc/PID/<source>``, summed over ``pids``.
 
-
-def _proportional_kb(pids: list[int]) -> int:
-    """Summed proportional set sizes (KB) of ``pids``: shared pages counted once.
-
-    The kernel walks the process's whole page table to count them, holding its memory
-    map's lock: read every 0.1 s like the resident size, it slowed a 192,565-row import
-    by about 8% (three alternating runs each way), so it is read every 3 s.
+    ``status``'s ``VmRSS`` comes from counters the kernel keeps. ``smaps_rollup``'s ``Pss``
+    (shared pages counted once) makes the kernel walk the process's whole page table
+    holding its memory map's lock: read every 0.1 s like the resident size, it slowed a
+    192,565-row import by about 8% (three alternating runs each way), so it is read every 3 s.
     """
     total = 0
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
+            for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+                if line.startswith(field):
                     total += int(line.split()[1])
                     break
         except OSError:
@@ -259,7 +246,7 @@ def run_import(path: Path) -> tuple[float, float, int, int, str]:
 
     Seconds, CPU seconds (of the import and the process it forks to check rows), the peak
     of the summed resident memory of those processes (KB, sampled every 0.1 s), the peak of
-    their summed proportional memory (sampled every 3 s, see ``_proportional_kb``), and the
+    their summed proportional memory (sampled every 3 s, see ``_summed_kb``), and the
     import's summary.
     """
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -277,9 +264,9 @@ def run_import(path: Path) -> tuple[float, float, int, int, str]:
         samples = 0
         while child.poll() is None:
             pids = _tree(child.pid)
-            peak_rss = max(peak_rss, _resident_kb(pids))
+            peak_rss = max(peak_rss, _summed_kb(pids, "status", "VmRSS:"))
             if samples % 30 == 5:  # from 0.5 s in, once the import has started
-                peak_pss = max(peak_pss, _proportional_kb(pids))
+                peak_pss = max(peak_pss, _summed_kb(pids, "smaps_rollup", "Pss:"))
             samples += 1
             time.sleep(0.1)
         seconds = time.perf_counter() - started
