@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, timedelta
 from typing import Any
 
@@ -57,6 +58,26 @@ def test_insert_rows_writes_values_constants_and_defaults() -> None:
     first = people[0]
     assert first.version == 1 and first.last_confirmed == date.today() and first.phone_enc == ""
     assert first.merged_into_id is None and first.created_at is not None and first.updated_at is not None
+
+
+def test_insert_rows_writes_dates_and_times_as_the_same_day_and_instant() -> None:
+    # COPY sends them as text: an offset other than the server's, microseconds, an old date.
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    created = dt.datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=beijing)
+    updated = [dt.datetime(2001, 1, 1, 0, 0, 0, 1, tzinfo=dt.UTC), timezone.now()]
+    with transaction.atomic():
+        ids = insert_rows(
+            Person,
+            ("id_number_index", "name", "gender", "birth_date", "updated_at"),
+            [(_index(i), "人", "1", date(1900, 1, 1) + timedelta(days=i), updated[i]) for i in range(2)],
+            count=2,
+            constants={"created_at": created, "last_confirmed": date(2020, 2, 29)},
+        )
+    people = list(Person.objects.filter(pk__in=ids).order_by("pk"))
+    assert [p.created_at for p in people] == [created, created]
+    assert [p.updated_at for p in people] == updated
+    assert [p.birth_date for p in people] == [date(1900, 1, 1), date(1900, 1, 2)]
+    assert {p.last_confirmed for p in people} == {date(2020, 2, 29)}
 
 
 @pytest.mark.parametrize("n", [1, 19, 20, 21, 47])

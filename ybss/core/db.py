@@ -183,12 +183,12 @@ def value_preparer(
     Plain values of plain fields are passed through (``bool`` is not taken for an ``int``);
     anything else goes through the field's own ``get_db_prep_save``, remembered per value
     because dates and choices repeat across a batch. ``for_copy``: for PostgreSQL's
-    ``COPY``, which hands every column to the server as text, JSON values come as their
-    text, so that psycopg does not encode a value shared by many rows again for each.
+    ``COPY``, which hands every column to the server as text, JSON values, dates and
+    times come as their text (see ``_as_copy_text``).
     """
     target = field.target_field if isinstance(field, models.ForeignKey) else field
     plain = _PLAIN_FIELDS.get(type(target))
-    prep = _json_as_text(field.get_db_prep_save) if for_copy else field.get_db_prep_save
+    prep = _as_copy_text(field.get_db_prep_save) if for_copy else field.get_db_prep_save
     if plain is not None:
 
         def prepare_plain(value: Any) -> Any:
@@ -221,13 +221,23 @@ def value_preparer(
     return prepare
 
 
-def _json_as_text(
+def _as_copy_text(
     prep: Callable[[Any, BaseDatabaseWrapper], Any],
 ) -> Callable[[Any, BaseDatabaseWrapper], Any]:
+    """``prep``, with JSON values, dates and times turned into the text ``COPY`` sends.
+
+    A value shared by many rows (a version's list of fields filled, a batch's time, the
+    usual birth dates) is then encoded once, not by psycopg once a row: its dumpers took
+    1.6 µs for an aware datetime and 0.7 µs for a date, against 0.2 µs for a string, so a
+    person's four dates and times cost more than its other 20 columns together.
+    ISO 8601 is what the server reads whatever its DateStyle; an aware time keeps its offset.
+    """
     from psycopg.types.json import Json, Jsonb
 
     def as_text(value: Any, connection: BaseDatabaseWrapper) -> Any:
         out = prep(value, connection)
+        if isinstance(out, date):  # a datetime is a date too
+            return out.isoformat()
         if not isinstance(out, Json | Jsonb):
             return out
         text = (out.dumps or json.dumps)(out.obj)
