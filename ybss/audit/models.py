@@ -117,8 +117,14 @@ def chain_record_of(values: Mapping[str, Any]) -> dict[str, Any]:
 class AuditTarget(models.Model):
     """One record an event touched, so "who saw this person" is one indexed query."""
 
+    # Unindexed: rows are found by (kind, key) and joined to their event by its key; an
+    # event's own list is its ``targets``. Each target of every audited read paid for it.
     event = models.ForeignKey(
-        AuditEvent, on_delete=models.DO_NOTHING, db_constraint=False, related_name="target_rows"
+        AuditEvent,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="target_rows",
+        db_index=False,
     )
     kind = models.CharField(max_length=32)
     key = models.CharField(max_length=64)

@@ -174,7 +174,11 @@ class PersonVersion(models.Model):
     action = models.CharField(_("操作"), max_length=24)
     changes = models.JSONField(_("变更内容"), default=dict)
     reason = models.CharField(_("原因"), max_length=200, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    # Unindexed: nothing lists versions by who made them (the audit log does that), and
+    # every version row paid for the index; accounts are deactivated, not deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, db_index=False
+    )
     actor_name = models.CharField(max_length=150, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
