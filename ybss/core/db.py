@@ -175,6 +175,13 @@ _PLAIN_FIELDS: dict[type[Field[Any, Any]], tuple[type, ...]] = {
 }
 
 
+def _plain_types(field: Field[Any, Any]) -> tuple[type, ...]:
+    """The types whose values ``value_preparer`` passes through for this field, None's included."""
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    plain = _PLAIN_FIELDS.get(type(target))
+    return (*plain, type(None)) if plain is not None else ()
+
+
 def value_preparer(
     field: Field[Any, Any], connection: BaseDatabaseWrapper, *, for_copy: bool = False
 ) -> Callable[[Any], Any]:
@@ -186,13 +193,12 @@ def value_preparer(
     ``COPY``, which hands every column to the server as text, JSON values, dates and
     times come as their text (see ``_as_copy_text``).
     """
-    target = field.target_field if isinstance(field, models.ForeignKey) else field
-    plain = _PLAIN_FIELDS.get(type(target))
+    plain = _plain_types(field)
     prep = _as_copy_text(field.get_db_prep_save) if for_copy else field.get_db_prep_save
-    if plain is not None:
+    if plain:
 
         def prepare_plain(value: Any) -> Any:
-            return value if value is None or type(value) in plain else prep(value, connection)
+            return value if type(value) in plain else prep(value, connection)
 
         return prepare_plain
     memo: dict[Any, Any] = {}
@@ -328,7 +334,10 @@ def insert_rows(
         )
         for f in rest
     )
-    prepare = [(i, value_preparer(f, connection, for_copy=for_copy)) for i, f in enumerate(given)]
+    # Values already of a plain field's type go as they are, without a call each.
+    prepare = [
+        (i, _plain_types(f), value_preparer(f, connection, for_copy=for_copy)) for i, f in enumerate(given)
+    ]
     quote = connection.ops.quote_name
     table = meta.db_table
     columns = ", ".join(quote(f.column) for f in [pk, *given, *rest])
@@ -342,8 +351,10 @@ def insert_rows(
             batch = []
             for new_id, row in zip(ids[start : start + batch_size], source, strict=False):
                 values = list(row)
-                for i, prep in prepare:
-                    values[i] = prep(values[i])
+                for i, plain, prep in prepare:
+                    value = values[i]
+                    if type(value) not in plain:
+                        values[i] = prep(value)
                 batch.append((new_id, *values, *tail))
             if len(batch) != min(batch_size, count - start):
                 raise ValueError("insert_rows: fewer rows than count")
