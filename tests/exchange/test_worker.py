@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -271,7 +272,20 @@ def test_statistics_are_refreshed_only_where_the_writer_also_checks(
     monkeypatch.setattr(importing, "ANALYZE_FIRST", 2)
     refreshed: list[int] = []
     real = importing._refresh_statistics
-    monkeypatch.setattr(importing, "_refresh_statistics", lambda h: (refreshed.append(1), real(h)))
+
+    def counted(handler: Any) -> None:
+        refreshed.append(1)
+        real(handler)
+
+    monkeypatch.setattr(importing, "_refresh_statistics", counted)
     job = importing.commit(importing.check(_job(_file(tmp_path, rooms)), None), None)
     assert job.status == ImportStatus.DONE and Person.objects.count() == 8
     assert len(refreshed) == (0 if apart else 2)  # at 2 and 8 rows written
+
+
+def test_a_plan_crosses_a_pickle_as_itself() -> None:
+    plan = importing.RowPlan(7, "update", {"person": 3})
+    plan.add("name", "姓名不能为空。", "", code="required")
+    back = pickle.loads(pickle.dumps([plan, importing.RowPlan(8)]))  # noqa: S301 - our own bytes
+    assert back == [plan, importing.RowPlan(8)] and back[0].problems[0].key == "name"
+    assert back[0].problems is not plan.problems and back[1].problems == []

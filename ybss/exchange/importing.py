@@ -61,6 +61,11 @@ class RowPlan:
     payload: Any = None
     problems: list[Problem] = field(default_factory=list)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Plans cross to the writing process by the thousand: rebuilt from their four
+        # values, unpickling takes half the time of the default's state dictionary.
+        return (RowPlan, (self.row, self.op, self.payload, self.problems))
+
     @property
     def blocked(self) -> bool:
         return any(p.level in BLOCKING for p in self.problems)

@@ -31,6 +31,7 @@ from ybss.core.errors import ActionError
 from ybss.divisions.loading import resolve_code
 from ybss.lib.idcard import IdNumberError, validate_id_number
 from ybss.lib.phone import PhoneError, normalize_phone
+from ybss.lib.pickling import reduce_as_tuple
 from ybss.lib.text import InvalidName, clean_name
 
 from . import name_chars
@@ -649,6 +650,9 @@ class Registration(NamedTuple):
     residence: tuple[Any, ...] | None
     # The fields the person's first version names as filled.
     filled: tuple[str, ...]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return reduce_as_tuple(self)  # sent to the writing process by the thousand
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from ybss.core.db import in_list, keyed_lookups
 from ybss.core.errors import ActionError
 from ybss.lib import sheets
 from ybss.lib.diskmap import DiskMap
+from ybss.lib.pickling import reduce_as_tuple
 from ybss.people import actions
 from ybss.people.models import (
     ID_NUMBER,
@@ -146,6 +147,9 @@ class NewPerson(NamedTuple):
     registration: actions.Registration
     # As ``PersonRow.review_with``.
     review_with: tuple[int, ...]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return reduce_as_tuple(self)  # sent to the writing process by the thousand
 
 
 class PersonsHandler(RegistryHandler):
