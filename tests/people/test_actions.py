@@ -208,3 +208,19 @@ def test_photo_checks(rooms: list[AddressNode], settings: Any) -> None:
         None, _person("张伟", IDS[0]), photo=SimpleUploadedFile("ok.jpg", buf.getvalue(), "image/jpeg")
     )
     assert person.photo.name.endswith(".jpg")
+
+
+def test_clean_person_refuses_a_birth_after_the_day_it_is_given() -> None:
+    number = "11010520160229" + "123"
+    number += check_char(number)  # born 2016-02-29
+    data = PersonInput(name="张三", id_number=number)
+    assert actions.clean_person(data, today=date(2016, 2, 29))["birth_date"] == date(2016, 2, 29)
+    with pytest.raises(ActionError) as exc:
+        actions.clean_person(data, today=date(2016, 2, 28))
+    assert exc.value.field == "id_number" and exc.value.code == "future_birth"
+    born = date(2016, 3, 1)
+    passport = PersonInput(name="Anna", id_number="E1234567", doc_type="passport", birth_date=born)
+    assert actions.clean_person(passport, today=date(2016, 3, 1))["birth_date"] == date(2016, 3, 1)
+    with pytest.raises(ActionError) as exc:
+        actions.clean_person(passport, today=date(2016, 2, 29))
+    assert exc.value.field == "birth_date"

@@ -330,6 +330,9 @@ def _plausible(number18: str, gender: str | None, today: date) -> bool:
     return gender is None or (int(number18[16]) % 2 == 1) == (gender == "1")
 
 
+# Birth dates repeat across a file of people (about 45,000 since 1900): a dict lookup, not
+# three int() calls and a date (1.6 µs).
+@lru_cache(maxsize=1 << 16)
 def _parse_date(yyyymmdd: str) -> date | None:
     try:
         return date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))

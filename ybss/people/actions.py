@@ -107,12 +107,16 @@ def _clean_text(value: str, label: str, max_length: int, cache: NameCache | None
     return hit
 
 
-def clean_person(data: PersonInput, *, cache: NameCache | None = None) -> dict[str, Any]:
+def clean_person(
+    data: PersonInput, *, cache: NameCache | None = None, today: date | None = None
+) -> dict[str, Any]:
     """Validated field values, or an ActionError naming the first bad field.
 
     ``cache`` (a dict a bulk caller keeps for its batch) spares checking the same
-    name or address text again.
+    name or address text again; ``today``, the date birth dates may not be after,
+    spares asking the clock for every row.
     """
+    today = today or date.today()
     try:
         name = _clean_text(data.name, "姓名", 50, cache)
     except InvalidName as exc:
@@ -141,7 +145,7 @@ def clean_person(data: PersonInput, *, cache: NameCache | None = None) -> dict[s
     if data.doc_type == DocType.RESIDENT_ID:
         gender = data.gender if data.gender in ("1", "2") else None
         try:
-            checked = validate_id_number(number, gender=gender)
+            checked = validate_id_number(number, gender=gender, today=today)
         except IdNumberError as exc:
             field_name = "gender" if exc.code == "sex_mismatch" else "id_number"
             message = str(exc)
@@ -159,7 +163,7 @@ def clean_person(data: PersonInput, *, cache: NameCache | None = None) -> dict[s
     else:
         if not number or len(number) > 30 or not number.replace("-", "").isalnum():
             raise ActionError("证件号码应为 1–30 位字母或数字。", field="id_number")
-        if data.birth_date and data.birth_date > date.today():
+        if data.birth_date and data.birth_date > today:
             raise ActionError("出生日期不能晚于今天。", field="birth_date")
         out.update(id_number=number.upper(), id15="", gender=data.gender or Gender.UNKNOWN)
     if data.domicile_division:

@@ -221,7 +221,7 @@ class PersonsHandler(RegistryHandler):
             employer_text=v["employer_text"],
         )
         try:
-            values = actions.clean_person(data, cache=self.names)
+            values = actions.clean_person(data, cache=self.names, today=self.today)
             values["domicile_division"] = actions.division_cached(v["domicile_division"], self.divisions)
         except ActionError as exc:
             key = exc.field or ""
