@@ -18,7 +18,7 @@ from ybss.addresses import actions as address_actions
 from ybss.addresses.models import AddressNode
 from ybss.people import actions
 from ybss.people.actions import MoveIn, PersonInput
-from ybss.people.views import NAME_CHARS, name_matches, people_in_scope
+from ybss.people.views import NAME_CHARS, name_matches, people_in_scope, search_people
 
 pytestmark = pytest.mark.django_db
 
@@ -230,6 +230,16 @@ def test_contains_search_reads_the_character_index(alice: User) -> None:
     # Letters with a case outside ASCII: the index cannot answer, the scan does.
     sql = str(name_matches(people_in_scope(alice), "José").query)
     assert "people_person_name_chars" not in sql and "@>" not in sql
+
+
+def test_phone_search_reads_the_partial_phone_index(alice: User) -> None:
+    # Only people with a phone are in the index; a search must say so for SQLite to use it.
+    people = search_people(alice, "138 1234 5678")
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL enable_seqscan = off")  # a test table is small enough to scan
+        plan = people.explain()
+    assert "person_phone_given" in plan
 
 
 def test_the_search_expression_is_the_index_expression() -> None:

@@ -124,7 +124,8 @@ def search_people(user: Any, q: str) -> QuerySet[Person]:
     except PhoneError:
         phone = None
     if phone:
-        return people.filter(phone_index__in=crypto.index_values(PHONE, phone))
+        # The condition of the partial index, spelled out for SQLite (PostgreSQL proves it).
+        return people.filter(phone_index__in=crypto.index_values(PHONE, phone)).exclude(phone_index="")
     return name_matches(people, q)
 
 
