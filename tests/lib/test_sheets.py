@@ -163,6 +163,10 @@ def test_as_text_refuses_a_formula() -> None:
         (130731199001011231, ZHANG_WEI),
         # Exponent without a sign: a document number, not Excel's notation.
         ("12E345", "12E345"),
+        # Other documents: letters upper-cased, as typed otherwise.
+        ("E12345678", "E12345678"),
+        ("e12345678", "E12345678"),
+        (" E12345678 ", "E12345678"),
         (None, ""),
     ],
 )
