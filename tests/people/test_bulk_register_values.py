@@ -71,6 +71,8 @@ def test_stored_values_match_register_person(rooms: list[AddressNode]) -> None:
     assert version.version == 1 and version.action == "create" and version.actor_name == "系统"
     assert "phone" in version.changes["fields"] and "id15" not in version.changes["fields"]
     assert PersonVersion.objects.get(person=second).changes["fields"] != version.changes["fields"]
+    # The same fields filled as the single registration, named the same way (sorted).
+    assert version.changes["fields"] == PersonVersion.objects.get(person=single).changes["fields"]
 
 
 def test_the_returned_people_are_the_stored_people(rooms: list[AddressNode]) -> None:

@@ -708,7 +708,8 @@ def prepare_registrations(
     seen: dict[str, int] = {}
     today = date.today()
     id_sealer, phone_sealer = crypto.Sealer(ID_NUMBER), crypto.Sealer(PHONE)
-    # Most rows fill the same fields: one tuple per distinct set, which pickling then sends once.
+    # Most rows fill the same fields: one sorted tuple per distinct set (found by the fields
+    # in the values' own order, without sorting each row's), which pickling then sends once.
     filled: dict[tuple[str, ...], tuple[str, ...]] = {}
     prepared: list[Registration] = []
     for row, (data, move) in enumerate(rows, start=1):
@@ -764,8 +765,11 @@ def prepare_registrations(
             if move is not None
             else None
         )
-        names = tuple(sorted(k for k, v in values.items() if v))
-        prepared.append(Registration(person, indexes, residence, filled.setdefault(names, names)))
+        given = tuple([k for k, v in values.items() if v])
+        names = filled.get(given)
+        if names is None:
+            names = filled[given] = tuple(sorted(given))
+        prepared.append(Registration(person, indexes, residence, names))
     return prepared
 
 
