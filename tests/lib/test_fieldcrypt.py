@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import base64
+import hmac
 import os
 from typing import Any
 
 import pytest
 
 from ybss.lib.fieldcrypt import (
+    _INDEX_PREFIX,
     INDEX_HEX_CHARS,
     DecryptError,
     KeyConfigError,
@@ -351,3 +353,15 @@ def test_decryptor_answers_exactly_as_decrypt() -> None:
         slow = _error(lambda t: keys.decrypt(t, ID_CONTEXT), token_)
         assert _error(fast, token_) == slow is not None, token_
     assert _error(keys.decryptor(PHONE_CONTEXT), token) == "auth"
+
+
+@pytest.mark.parametrize("length", [32, 63, 64, 65, 100])
+def test_indexer_gives_the_blind_indexes_for_any_key_length(length: int) -> None:
+    # The indexer computes HMAC from the key's pads itself; hmac.new is the reference.
+    keys = [bytes(range(i, i + length)) for i in (1, 7)]
+    ring_ = KeyRing([("k0", base64.b64decode(KEY_A))], keys)
+    index = ring_.indexer(ID_CONTEXT)
+    for value in (PLAIN, "", "张伟", "x" * 200):
+        assert index(value) == ring_.blind_indexes(value, ID_CONTEXT)
+        expected = hmac.new(keys[1], _INDEX_PREFIX + ID_CONTEXT.encode() + b"\x00" + value.encode(), "sha256")
+        assert index(value)[1] == expected.hexdigest()
