@@ -224,3 +224,19 @@ def test_clean_person_refuses_a_birth_after_the_day_it_is_given() -> None:
     with pytest.raises(ActionError) as exc:
         actions.clean_person(passport, today=date(2016, 2, 29))
     assert exc.value.field == "birth_date"
+
+
+def test_same_name_and_birth_finds_every_pair_however_many_are_asked() -> None:
+    # More pairs than one statement takes on SQLite (400), half of them nobody's.
+    births = [date(1950, 1, 1) + timedelta(days=i) for i in range(450)]
+    rows = []
+    for i, born in enumerate(births):
+        body = f"130731{born:%Y%m%d}{i % 1000:03d}"
+        rows.append((PersonInput(name=f"姓名{i}", id_number=body + check_char(body)), None))
+    actions.bulk_register(None, rows)
+    pairs = {(f"姓名{i}", born) for i, born in enumerate(births)} | {
+        (f"姓名{i}", born + timedelta(days=1)) for i, born in enumerate(births)
+    }
+    found = actions.same_name_and_birth(pairs)
+    assert set(found) == {(f"姓名{i}", born) for i, born in enumerate(births)}
+    assert all(len(people) == 1 and people[0].name == pair[0] for pair, people in found.items())

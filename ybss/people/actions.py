@@ -227,8 +227,10 @@ def same_name_and_birth(pairs: set[tuple[str, date]]) -> dict[tuple[str, date], 
     items = sorted(pairs)
     table = Person._meta.db_table
     postgres = transaction.get_connection().vendor == "postgresql"
-    for start in range(0, len(items), 400):
-        chunk = items[start : start + 400]
+    # SQLite takes two parameters a pair, within its 999; PostgreSQL two arrays of any length.
+    step = 5000 if postgres else 400
+    for start in range(0, len(items), step):
+        chunk = items[start : start + step]
         params: list[Any]
         if postgres:
             # Two array parameters keep the statement short enough for psycopg to cache.
