@@ -39,7 +39,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -129,7 +128,7 @@ def token_key_id(token: str) -> str:
 class KeyRing:
     """Data keys (first one current) and blind-index keys (first one current)."""
 
-    __slots__ = ("_aeads", "_current", "_index_macs", "_index_pads")
+    __slots__ = ("_aeads", "_current", "_index_pads")
 
     def __init__(self, data_keys: Sequence[tuple[str, bytes]], index_keys: Sequence[bytes]) -> None:
         if not data_keys:
@@ -168,7 +167,6 @@ class KeyRing:
             seen.add(key)
         self._aeads = aeads
         self._current = data_keys[0][0]
-        self._index_macs = tuple(hmac.new(key, digestmod=hashlib.sha256) for key in index_keys)
         self._index_pads = tuple(_hmac_pads(key) for key in index_keys)
 
     @classmethod
@@ -206,7 +204,7 @@ class KeyRing:
         return cls(data_keys, index_keys)
 
     def __repr__(self) -> str:
-        indexes = len(self._index_macs)
+        indexes = len(self._index_pads)
         return f"KeyRing(current={self._current!r}, key_ids={self.key_ids!r}, index_keys={indexes})"
 
     @property
@@ -334,7 +332,7 @@ class KeyRing:
 
     def blind_index(self, value: str, context: str) -> str:
         """The lookup index of an already-normalized value under the current index key."""
-        return _index(self._index_macs[0], value, context)
+        return self.indexer(context)(value)[0]
 
     def indexer(self, context: str) -> Callable[[str], tuple[str, ...]]:
         """``blind_indexes`` for many values of one field.
@@ -373,7 +371,7 @@ class KeyRing:
         Search with all of them (``index IN (...)``) while an index-key
         rotation is being rebuilt; afterwards there is only one.
         """
-        return tuple(_index(mac, value, context) for mac in self._index_macs)
+        return self.indexer(context)(value)
 
 
 def _entries(setting_value: str, *, setting: str) -> Iterable[tuple[int, str]]:
@@ -432,14 +430,6 @@ def _hmac_pads(key: bytes) -> tuple[Any, Any]:
         hashlib.sha256(bytes(b ^ 0x36 for b in key)),
         hashlib.sha256(bytes(b ^ 0x5C for b in key)),
     )
-
-
-def _index(mac: hmac.HMAC, value: str, context: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"索引值必须是 str，而不是 {type(value).__name__}")
-    h = mac.copy()
-    h.update(_INDEX_PREFIX + _check_context(context).encode("utf-8") + b"\x00" + value.encode("utf-8"))
-    return h.hexdigest()
 
 
 def _b64url(data: bytes) -> str:

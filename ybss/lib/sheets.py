@@ -661,8 +661,8 @@ def as_id_number(value: object) -> str:
             )
         return digits
     if type(value) is str and value.isascii() and value.isalnum() and (value.isdigit() or value.isupper()):
-        # The usual cell, digits with perhaps a final X, as typed: nothing to trim, translate
-        # or refuse (notation needs a sign or a point), at C speed.
+        # The usual cell, ASCII digits and capitals (an ID's final X, a passport's letters) as
+        # typed: nothing to trim, translate or refuse (notation needs a sign or a point).
         return value
     text = as_text(value).translate(_ID_CHARS)
     if _SCIENTIFIC.fullmatch(text):
