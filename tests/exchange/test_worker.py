@@ -289,3 +289,46 @@ def test_a_plan_crosses_a_pickle_as_itself() -> None:
     back = pickle.loads(pickle.dumps([plan, importing.RowPlan(8)]))  # noqa: S301 - our own bytes
     assert back == [plan, importing.RowPlan(8)] and back[0].problems[0].key == "name"
     assert back[0].problems is not plan.problems and back[1].problems == []
+
+
+def _outbox_pipe(ahead: int) -> tuple[Any, worker._Outbox]:
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    return receiver, worker._Outbox(sender, ahead)
+
+
+def test_the_outbox_sends_everything_in_order_before_it_closes() -> None:
+    receiver, outbox = _outbox_pipe(2)
+    got: list[Any] = []
+    reader = threading.Thread(target=lambda: got.extend(receiver.recv() for _ in range(50)), daemon=True)
+    reader.start()
+    for i in range(50):
+        assert outbox.put(("event", [i] * 1000))
+    outbox.close()
+    reader.join(10)
+    assert [m[1][0] for m in got] == list(range(50)) and all(m[0] == "event" for m in got)
+
+
+def test_the_checking_goes_on_while_the_writer_has_not_read() -> None:
+    # Nothing is read yet: the checking process still gets rid of what it has checked, as many
+    # chunks as the outbox holds ahead, plus what the pipe and the sending thread hold.
+    receiver, outbox = _outbox_pipe(3)
+    chunk = ("event", "x" * 300_000)  # more than the pipe holds
+    put = threading.Thread(target=lambda: [outbox.put(chunk) for _ in range(4)], daemon=True)
+    put.start()
+    put.join(10)
+    assert not put.is_alive()
+    assert [receiver.recv() for _ in range(4)] == [chunk] * 4
+    outbox.close()
+
+
+def test_the_outbox_stops_without_blocking_once_the_writer_is_gone() -> None:
+    receiver, outbox = _outbox_pipe(2)
+    receiver.close()
+    results: list[bool] = []
+    put = threading.Thread(
+        target=lambda: results.extend(outbox.put(("event", "x" * 100_000)) for _ in range(20)), daemon=True
+    )
+    put.start()
+    put.join(10)
+    assert not put.is_alive() and results[-1] is False
+    outbox.close()

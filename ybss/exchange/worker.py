@@ -16,6 +16,12 @@ database connections (closing one would end the parent's PostgreSQL session or
 disturb its SQLite locks): it keeps them referenced, opens its own and ends with
 ``os._exit``, as every multiprocessing child does.
 
+The child may run a few chunks ahead of the writer (``AHEAD``): a thread of its
+own sends what it has checked, so the checking goes on while the writer is busy
+with a chunk and the pipe is full. The writer and its database are the slower
+side; without the margin they also waited for the child whenever one chunk
+happened to take it longer.
+
 If the parent dies (killed mid-commit), the child's next send fails and it
 stops; if the child dies, the parent's next receive fails and the commit is
 undone like any other failed commit.
@@ -26,10 +32,12 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing
+import queue
+import threading
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +47,10 @@ log = logging.getLogger(__name__)
 
 # The connections the child inherited, referenced so that nothing ever closes them there.
 _inherited: list[Any] = []
+
+# Checked chunks the child may hold, pickled, beyond the one the pipe holds: about 400 KB
+# each for a thousand people.
+AHEAD = 4
 
 
 class WorkerFailed(Exception):
@@ -101,18 +113,55 @@ def _run_child(make_events: Callable[[], Iterator[Any]], sender: Connection, rec
     # shared with the parent instead of being copied when a collection touches them.
     gc.freeze()
     _detach_connections()
+    outbox = _Outbox(sender, AHEAD)
     try:
         for event in make_events():
-            sender.send(("event", event))
-        sender.send(("done", None))
-    except BrokenPipeError:
-        pass  # the parent is gone; its transaction with it
+            if not outbox.put(("event", event)):
+                break  # the parent is gone; its transaction with it
+        else:
+            outbox.put(("done", None))
     except BaseException:
-        with suppress(OSError):
-            sender.send(("error", traceback.format_exc()))
+        outbox.put(("error", traceback.format_exc()))
     finally:
+        outbox.close()
         connections.close_all()  # this process's own: the inherited ones are out of reach
         sender.close()
+
+
+class _Outbox:
+    """Messages to the parent, pickled here and sent in order by a thread of their own.
+
+    ``put`` waits only when ``ahead`` messages are already waiting, and says False once
+    the parent can no longer be reached; ``close`` returns when everything put has been
+    sent, or could not be.
+    """
+
+    def __init__(self, sender: Connection, ahead: int) -> None:
+        self._sender = sender
+        self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=ahead)
+        self.broken = False
+        self._thread = threading.Thread(target=self._send_all, name="ybss-import-send", daemon=True)
+        self._thread.start()
+
+    def put(self, message: tuple[str, Any]) -> bool:
+        if self.broken:
+            return False
+        # Pickled in the caller's thread: what is sent is the event as it was put.
+        self._waiting.put(bytes(ForkingPickler.dumps(message)))
+        return not self.broken
+
+    def close(self) -> None:
+        self._waiting.put(None)
+        self._thread.join()
+
+    def _send_all(self) -> None:
+        while (data := self._waiting.get()) is not None:
+            if self.broken:
+                continue  # taken off the queue all the same, so that put never blocks for good
+            try:
+                self._sender.send_bytes(data)
+            except OSError:  # the parent is gone (BrokenPipeError) or its end is closed
+                self.broken = True
 
 
 def _detach_connections() -> None:
