@@ -15,12 +15,14 @@ from ybss.addresses.models import AddressNode
 from ybss.audit import log
 from ybss.audit.models import Action, AuditEvent
 from ybss.core.db import (
+    _as_copy_text,
     foreign_keys_checked_per_statement,
     in_list,
     insert_many,
     insert_rows,
     keyed_lookups,
     prepared_cursor,
+    value_preparer,
 )
 from ybss.divisions.models import Division
 from ybss.people.models import Person, PersonVersion
@@ -78,6 +80,16 @@ def test_insert_rows_writes_dates_and_times_as_the_same_day_and_instant() -> Non
     assert [p.updated_at for p in people] == updated
     assert [p.birth_date for p in people] == [date(1900, 1, 1), date(1900, 1, 2)]
     assert {p.last_confirmed for p in people} == {date(2020, 2, 29)}
+
+
+def test_a_date_for_copy_is_the_text_the_field_itself_would_give() -> None:
+    field = Person._meta.get_field("birth_date")
+    general = _as_copy_text(field.get_db_prep_save)
+    prepare = value_preparer(field, connection, for_copy=True)
+    # Dates by the short way, the rest (text, a time of day's date, nothing) by the field's.
+    values = [date(1900, 1, 1), date(2024, 2, 29), date(9999, 12, 31), "2020-01-02", None]
+    assert [prepare(v) for v in values] == [general(v, connection) for v in values]
+    assert prepare(date(1, 1, 1)) == "0001-01-01"
 
 
 @pytest.mark.parametrize("n", [1, 19, 20, 21, 47])

@@ -201,6 +201,18 @@ def value_preparer(
             return value if type(value) in plain else prep(value, connection)
 
         return prepare_plain
+    if for_copy and type(field) is models.DateField:
+        # A date is its ISO text, whatever the field would first make of it: birth dates are
+        # mostly distinct within a batch, so remembering them cost more than it saved.
+        memoized = _memoized(prep, connection)
+        return lambda value: value.isoformat() if type(value) is date else memoized(value)
+    return _memoized(prep, connection)
+
+
+def _memoized(
+    prep: Callable[[Any, BaseDatabaseWrapper], Any], connection: BaseDatabaseWrapper
+) -> Callable[[Any], Any]:
+    """``prep`` for one column's values, remembered per value (see ``value_preparer``)."""
     memo: dict[Any, Any] = {}
     # Unhashable values (a JSON list or dict) by identity: a bulk insert often gives one
     # object to many rows (a version's list of fields filled). Each is held with its
